@@ -1,0 +1,104 @@
+"""Test set-up: one app per session on SQLite (default) or PostgreSQL (DATABASE_URL).
+
+Each test gets an app context for its own set-up code, while every client request runs in a
+fresh app context of its own, as in production: no `g`, session or identity map is shared
+between the test body and the requests it makes. Rows are wiped after each test.
+"""
+import os
+import tempfile
+
+import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from volunteer import create_app
+from volunteer.extensions import db
+
+from . import factories
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 1024,
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_SECURE": False,
+}
+
+
+def database_url(tmp_dir: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    return url or "sqlite:///" + os.path.join(tmp_dir, "test.sqlite")
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests never share the test's app context."""
+
+    def open(self, *args, **kwargs):
+        db.session.commit()  # the test's set-up is visible to the request
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            db.session.commit()  # end the test's read snapshot: see what the request wrote
+
+
+@pytest.fixture(scope="session")
+def app():
+    with tempfile.TemporaryDirectory() as tmp:
+        overrides = dict(TEST_CONFIG, SQLALCHEMY_DATABASE_URI=database_url(tmp))
+        application = create_app(overrides)
+        application.test_client_class = IsolatedClient
+        with application.app_context():
+            db.drop_all()
+            db.create_all()
+        yield application
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def wipe(app) -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+        wipe(app)
+    factories.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_client(app):
+    """More than one browser at once (two stewards, a resident and a steward)."""
+    return app.test_client
+
+
+def login(client, user, password: str = factories.PASSWORD):
+    response = client.post("/login", data={"phone": user.phone, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+@pytest.fixture
+def district():
+    """A small district: two communities in one street, one in another, with staff."""
+    return factories.district()

@@ -1,0 +1,104 @@
+"""The volunteer application: create_app() wires config, extensions, blueprints and CLI."""
+import os
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from . import config as config_module
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+__all__ = ["create_app", "db"]
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+        instance_relative_config=True,
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config_module.from_environ(app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+    config_module.check(app.config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    from .core.errors import register_error_handlers
+    from .cli import register_cli
+
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def _select_locale():
+    lang = session.get("lang")
+    if lang is None and current_user and current_user.is_authenticated:
+        lang = current_user.locale
+    return lang if lang in ("zh_CN", "en") else "zh_CN"
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401 - every model registered before migrations look
+    from .accounts.auth import load_user
+    from .core.database import configure_engine
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=os.path.join(HERE, "translations"),
+    )
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts.admin_views import bp as users_bp
+    from .accounts.views import bp as accounts_bp
+    from .core.views import bp as core_bp
+    from .org.views import bp as org_bp
+
+    for bp in (core_bp, accounts_bp, users_bp, org_bp):
+        app.register_blueprint(bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from .core.phone import mask
+    from .core.roles_display import role_label
+
+    app.jinja_env.filters["masked"] = mask
+    app.jinja_env.globals["role_label"] = role_label
+
+    @app.context_processor
+    def _inject():
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale()), "nav": _nav()}
+
+    @app.before_request
+    def _remember_path():
+        g.path = request.path
+
+
+def _nav():
+    from .core.navigation import nav_for
+
+    return nav_for(current_user)

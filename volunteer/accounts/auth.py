@@ -1,0 +1,46 @@
+"""Password hashing (argon2) and the Flask-Login user loader."""
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+from ..extensions import db
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A real hash to verify against when the phone is unknown, so timing does not reveal accounts.
+_DUMMY: dict[str, str] = {}
+
+
+def dummy_verify(password: str) -> None:
+    key = "hash"
+    if key not in _DUMMY:
+        _DUMMY[key] = hash_password("not-a-real-password")
+    verify_password(_DUMMY[key], password)
+
+
+def load_user(session_id: str):
+    from .models import User
+
+    try:
+        user_id, version = (int(part) for part in session_id.split(":", 1))
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_version != version or not user.active:
+        return None
+    return user

@@ -1,0 +1,1 @@
+"""What every domain shares: model mixins, errors, permissions, audit log, pagination."""

@@ -1,0 +1,28 @@
+"""The menu each user sees, built from the roles they hold."""
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from ..accounts.models import Role
+from . import permissions as perm
+
+
+def nav_for(user) -> list[tuple[str, str]]:
+    if not user or not user.is_authenticated:
+        return [(url_for("accounts.login"), _l("Log in")), (url_for("accounts.register"), _l("Register"))]
+    items = [(url_for("core.home"), _l("Home"))]
+    if user.is_party_member:
+        items.append((url_for("org.my_report"), _l("My 1112 report")))
+    if perm.community_ids(user, Role.STEWARD, Role.ADMIN):
+        items.append((url_for("users.desk_register"), _l("Register a resident")))
+    if perm.community_ids(user, Role.ADMIN):
+        items += [
+            (url_for("users.index"), _l("Users")),
+            (url_for("org.communities"), _l("Organisation")),
+            (url_for("org.reports"), _l("双报到")),
+            (url_for("org.units"), _l("Units")),
+            (url_for("core.audit"), _l("Audit log")),
+        ]
+    if perm.unit_ids(user):
+        items.append((url_for("org.staff"), _l("Our staff")))
+    items.append((url_for("accounts.change_password"), _l("Password")))
+    return items

@@ -1,0 +1,1 @@
+"""The four-level organisation, units and 双报到."""

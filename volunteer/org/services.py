@@ -1,0 +1,148 @@
+"""Organisation rules: creating the four levels and units, 双报到 reports, co-building agreements."""
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import Role, RoleGrant, User
+from ..core.audit import record, snapshot
+from ..core.errors import DomainError
+from ..core.models import utcnow
+from ..extensions import db
+from .models import Agreement, Building, Community, Compound, MemberReport, Street, Unit
+
+EDITABLE = {
+    Street: ("name", "district"),
+    Community: ("name", "address", "phone"),
+    Compound: ("name", "kind"),
+    Building: ("name",),
+    Unit: ("name", "contact_person", "contact_email", "contact_phone", "address"),
+}
+
+
+def _save(obj, actor, action: str, before=None, community_id=None):
+    """Flush, turn a duplicate name into a clear error, audit, commit."""
+    db.session.add(obj)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("duplicate", _l("That name is already used here. Choose another.")) from None
+    after = snapshot(obj, *EDITABLE[type(obj)])
+    record(actor, action, obj, community_id=community_id, before=before, after=after)
+    db.session.commit()
+    return obj
+
+
+def create(model, actor, *, community_id=None, **fields):
+    """Create a street, community, compound, building or unit."""
+    obj = model(**{k: v for k, v in fields.items() if v is not None})
+    name = type(obj).__name__.lower()
+    cid = community_id if community_id is not None else _community_of(obj)
+    return _save(obj, actor, f"{name}.create", community_id=cid)
+
+
+def update(obj, actor, **fields):
+    """Change the editable fields of an organisation object, audited with before/after."""
+    allowed = EDITABLE[type(obj)]
+    before = snapshot(obj, *allowed)
+    for key, value in fields.items():
+        if key in allowed and value is not None:
+            setattr(obj, key, value)
+    return _save(obj, actor, f"{type(obj).__name__.lower()}.update", before=before,
+                 community_id=_community_of(obj))
+
+
+def _community_of(obj) -> int | None:
+    if isinstance(obj, Community):
+        return obj.id
+    if isinstance(obj, Compound):
+        return obj.community_id
+    if isinstance(obj, Building):
+        compound = obj.compound or db.session.get(Compound, obj.compound_id)
+        return compound.community_id
+    return None
+
+
+def report_member(user: User, community: Community, unit: Unit, year: int, actor: User) -> MemberReport:
+    """双报到: record that a party member serves `community` in `year`, employed by `unit`.
+
+    One community per member per year (a UNIQUE constraint backs this up under races);
+    the member gains the volunteer role in that community.
+    """
+    if not user.is_party_member:
+        raise DomainError("not_member", _l("Only party members report to a community (双报到)."))
+    if not 2000 <= year <= 2100:
+        raise DomainError("bad_year", _l("Choose a year between 2000 and 2100."))
+    existing = db.session.scalar(
+        select(MemberReport).where(MemberReport.user_id == user.id, MemberReport.year == year)
+    )
+    if existing:
+        raise DomainError(
+            "already_reported",
+            _l("%(name)s already reports to %(community)s for %(year)d.",
+               name=user.name, community=existing.community.name, year=year),
+        )
+    report = MemberReport(user_id=user.id, community_id=community.id, unit_id=unit.id, year=year,
+                          recorded_by_id=actor.id)
+    db.session.add(report)
+    key = RoleGrant.make_scope_key(community.id)
+    if not any(g.role == Role.VOLUNTEER and g.scope_key == key for g in user.roles):
+        user.roles.append(RoleGrant(role=Role.VOLUNTEER, community_id=community.id, scope_key=key,
+                                    granted_by_id=actor.id))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("already_reported", _l("This member already reports to a community for that year.")) from None
+    record(actor, "report.create", report, after={"user_id": user.id, "unit_id": unit.id, "year": year})
+    db.session.commit()
+    return report
+
+
+def cancel_report(report: MemberReport, actor: User, reason: str) -> None:
+    """Remove a mistaken report (audited with the reason); the volunteer role stays if other years use it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("reason_required", _l("Give a reason for cancelling the report."))
+    before = {"user_id": report.user_id, "unit_id": report.unit_id, "year": report.year, "reason": reason}
+    record(actor, "report.cancel", report, before=before)
+    still_used = db.session.scalar(
+        select(MemberReport.id).where(
+            MemberReport.user_id == report.user_id,
+            MemberReport.community_id == report.community_id,
+            MemberReport.id != report.id,
+        )
+    )
+    if not still_used:
+        for grant in list(report.user.roles):
+            if grant.role == Role.VOLUNTEER and grant.community_id == report.community_id:
+                db.session.delete(grant)
+    db.session.delete(report)
+    db.session.commit()
+
+
+def sign_agreement(unit: Unit, community: Community, signed_on: date, ends_on: date | None,
+                   content: str, actor: User) -> Agreement:
+    if ends_on is not None and ends_on < signed_on:
+        raise DomainError("bad_dates", _l("The end date cannot be before the signing date."))
+    agreement = Agreement(unit_id=unit.id, community_id=community.id, signed_on=signed_on,
+                          ends_on=ends_on, content=content.strip())
+    db.session.add(agreement)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("duplicate", _l("This unit already signed with this community on that date.")) from None
+    record(actor, "agreement.sign", agreement, after={"unit_id": unit.id, "signed_on": signed_on.isoformat()})
+    db.session.commit()
+    return agreement
+
+
+def terminate_agreement(agreement: Agreement, actor: User, when: datetime | None = None) -> None:
+    if agreement.terminated_at is not None:
+        raise DomainError("already_ended", _l("This agreement has already ended."))
+    agreement.terminated_at = when or utcnow()
+    record(actor, "agreement.terminate", agreement, after={"terminated_at": agreement.terminated_at.isoformat()})
+    db.session.commit()
