@@ -92,6 +92,12 @@ def make_client(app):
     return app.test_client
 
 
+def english(client):
+    """Switch this browser to English so assertions can read messages by their msgids."""
+    client.post("/lang/en")
+    return client
+
+
 def login(client, user, password: str = factories.PASSWORD):
     response = client.post("/login", data={"phone": user.phone, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]

@@ -29,8 +29,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_template_helpers(app)
-    from .core.errors import register_error_handlers
     from .cli import register_cli
+    from .core.errors import register_error_handlers
 
     register_error_handlers(app)
     register_cli(app)

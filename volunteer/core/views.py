@@ -1,7 +1,7 @@
 """Home page per role, language switch, audit log page, health check."""
 from datetime import date
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
