@@ -4,6 +4,7 @@ Each test gets an app context for its own set-up code, while every client reques
 fresh app context of its own, as in production: no `g`, session or identity map is shared
 between the test body and the requests it makes. Rows are wiped after each test.
 """
+
 import os
 import tempfile
 

@@ -1,4 +1,5 @@
 """Factories for every model. Each commits and returns the object; names and phones are unique."""
+
 import itertools
 from datetime import date
 
@@ -66,8 +67,12 @@ def user(building_=None, *, party_member=False, **kw) -> User:
     i = n()
     kw.setdefault("name", f"用户{i}")
     kw.setdefault("phone", f"139{i:08d}")
-    u = User(password_hash=password_hash(), is_party_member=party_member,
-             building_id=building_.id if building_ else None, **kw)
+    u = User(
+        password_hash=password_hash(),
+        is_party_member=party_member,
+        building_id=building_.id if building_ else None,
+        **kw,
+    )
     return _commit(u)
 
 
@@ -76,8 +81,15 @@ def grant(user_: User, role: str, *, community_=None, compound_=None, unit_=None
     pid = compound_.id if compound_ else None
     uid = unit_.id if unit_ else None
     sid = street_.id if street_ else None
-    g = RoleGrant(user_id=user_.id, role=role, community_id=cid, compound_id=pid, unit_id=uid, street_id=sid,
-                  scope_key=RoleGrant.make_scope_key(cid, pid, uid, sid))
+    g = RoleGrant(
+        user_id=user_.id,
+        role=role,
+        community_id=cid,
+        compound_id=pid,
+        unit_id=uid,
+        street_id=sid,
+        scope_key=RoleGrant.make_scope_key(cid, pid, uid, sid),
+    )
     _commit(g)
     db.session.refresh(user_)
     return g
@@ -98,8 +110,7 @@ def staff(role: str, community_: Community, compound_=None, **kw) -> User:
 
 def report(user_: User, community_: Community, unit_=None, year=None) -> MemberReport:
     unit_ = unit_ or unit()
-    r = MemberReport(user_id=user_.id, community_id=community_.id, unit_id=unit_.id,
-                     year=year or date.today().year)
+    r = MemberReport(user_id=user_.id, community_id=community_.id, unit_id=unit_.id, year=year or date.today().year)
     _commit(r)
     grant(user_, Role.VOLUNTEER, community_=community_)
     return r
@@ -115,8 +126,9 @@ def agreement(unit_=None, community_=None, **kw) -> Agreement:
 def audit(actor=None, community_=None, **kw) -> AuditEntry:
     kw.setdefault("action", "test.action")
     kw.setdefault("object_type", "User")
-    return _commit(AuditEntry(actor_id=actor.id if actor else None,
-                              community_id=community_.id if community_ else None, **kw))
+    return _commit(
+        AuditEntry(actor_id=actor.id if actor else None, community_id=community_.id if community_ else None, **kw)
+    )
 
 
 class District:

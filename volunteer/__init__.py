@@ -1,4 +1,5 @@
 """The volunteer application: create_app() wires config, extensions, blueprints and CLI."""
+
 import os
 
 from flask import Flask, g, request, session

@@ -1,4 +1,5 @@
 """Register every domain's CLI commands on the app."""
+
 from flask import Flask
 
 

@@ -1,4 +1,5 @@
 """Settings read from the environment. SQLite in the instance folder is the default."""
+
 import os
 
 DEV_SECRET = "dev-only-not-secret"
@@ -15,7 +16,7 @@ def normalise_database_url(url: str) -> str:
     """Let operators write postgres:// or postgresql:// and still get psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -27,9 +28,7 @@ def from_environ(instance_path: str) -> dict:
     return {
         "ENV_NAME": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET),
-        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
-            os.environ.get("DATABASE_URL", default_db)
-        ),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(os.environ.get("DATABASE_URL", default_db)),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

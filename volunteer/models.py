@@ -1,4 +1,5 @@
 """Import every model so SQLAlchemy metadata (and Alembic) sees the whole schema."""
+
 from .accounts.models import RoleGrant, User  # noqa: F401
 from .core.audit import AuditEntry  # noqa: F401
 from .org.models import Agreement, Building, Community, Compound, MemberReport, Street, Unit  # noqa: F401

@@ -1,4 +1,5 @@
 """Login, logout, registration and password change on the phone."""
+
 from sqlalchemy import select
 
 from volunteer.accounts.models import Role, User
@@ -23,10 +24,16 @@ def test_wrong_password_is_refused_with_a_message(client, district):
 
 
 def test_register_creates_resident_in_building_community(client, district):
-    response = client.post("/register", data={
-        "name": "新居民", "phone": "138 1234 5678", "building": district.building_b.id,
-        "password": "abc12345", "confirm": "abc12345",
-    })
+    response = client.post(
+        "/register",
+        data={
+            "name": "新居民",
+            "phone": "138 1234 5678",
+            "building": district.building_b.id,
+            "password": "abc12345",
+            "confirm": "abc12345",
+        },
+    )
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.phone == "13812345678"))
     assert user.name == "新居民"
@@ -34,8 +41,13 @@ def test_register_creates_resident_in_building_community(client, district):
 
 
 def test_register_twice_with_one_phone_is_refused(client, district):
-    data = {"name": "甲", "phone": district.resident_a.phone, "building": district.building_a.id,
-            "password": "abc12345", "confirm": "abc12345"}
+    data = {
+        "name": "甲",
+        "phone": district.resident_a.phone,
+        "building": district.building_a.id,
+        "password": "abc12345",
+        "confirm": "abc12345",
+    }
     response = client.post("/register", data=data)
     assert response.status_code == 400
     assert db.session.scalar(select(db.func.count(User.id)).where(User.phone == district.resident_a.phone)) == 1
@@ -45,8 +57,9 @@ def test_password_change_logs_out_other_sessions(app, district):
     phone_one, phone_two = app.test_client(), app.test_client()
     login(phone_one, district.resident_a)
     login(phone_two, district.resident_a)
-    response = phone_one.post("/account/password", data={
-        "current": factories.PASSWORD, "password": "newpass123", "confirm": "newpass123"})
+    response = phone_one.post(
+        "/account/password", data={"current": factories.PASSWORD, "password": "newpass123", "confirm": "newpass123"}
+    )
     assert response.status_code == 302
     assert phone_one.get("/account/password").status_code == 200
     assert phone_two.get("/account/password").status_code == 302  # back to login

@@ -1,4 +1,5 @@
 """Community admin's user pages (search, roles, password reset) and the steward's desk registration."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -75,8 +76,12 @@ def detail(user_id: int):
     user, ids = _user_in_scope(user_id)
     grant_form = _grant_form(ids)
     return render_template(
-        "accounts/user.html", user=user, grants=user.roles, ids=ids,
-        grant_form=grant_form, reset_form=ResetPasswordForm(),
+        "accounts/user.html",
+        user=user,
+        grants=user.roles,
+        ids=ids,
+        grant_form=grant_form,
+        reset_form=ResetPasswordForm(),
     )
 
 
@@ -100,8 +105,11 @@ def grant(user_id: int):
         return redirect(url_for("users.detail", user_id=user.id), code=303)
     perm.require_role(form.community.data, Role.ADMIN)
     services.grant_role(
-        user, form.role.data, current_user,
-        community_id=form.community.data, compound_id=form.compound.data or None,
+        user,
+        form.role.data,
+        current_user,
+        community_id=form.community.data,
+        compound_id=form.compound.data or None,
     )
     flash(_("Role granted."), "success")
     return redirect(url_for("users.detail", user_id=user.id), code=303)
@@ -157,7 +165,9 @@ def desk_register():
     if form.validate_on_submit():
         user = submit_registration(form, actor=current_user)
         if user:
-            flash(_("%(name)s is registered and can log in with %(phone)s.", name=user.name,
-                    phone=user.masked_phone), "success")
+            flash(
+                _("%(name)s is registered and can log in with %(phone)s.", name=user.name, phone=user.masked_phone),
+                "success",
+            )
             return redirect(url_for("users.desk_register"), code=303)
     return render_template("accounts/desk_register.html", form=form), 400 if form.errors else 200

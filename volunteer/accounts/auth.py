@@ -1,4 +1,5 @@
 """Password hashing (argon2) and the Flask-Login user loader."""
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app

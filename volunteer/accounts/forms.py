@@ -1,4 +1,5 @@
 """Login, registration and password forms."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
@@ -27,8 +28,7 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     name = StringField(_l("Name"), validators=[required(), max_len(40), no_markup])
     phone = StringField(_l("Mobile number"), validators=[required(), max_len(20), mobile])
-    building = SelectField(_l("Where you live"), coerce=int, validators=[required()],
-                           validate_choice=True)
+    building = SelectField(_l("Where you live"), coerce=int, validators=[required()], validate_choice=True)
     password = _password(_l("Password"))
     confirm = PasswordField(
         _l("Password again"),

@@ -1,4 +1,5 @@
 """Users (phone number as login) and the roles they hold per community, unit or street."""
+
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,9 +45,7 @@ class User(TimestampMixin, db.Model):
         cascade="all, delete-orphan",
         order_by="RoleGrant.id",
     )
-    reports = relationship(
-        "MemberReport", foreign_keys="MemberReport.user_id", back_populates="user"
-    )
+    reports = relationship("MemberReport", foreign_keys="MemberReport.user_id", back_populates="user")
 
     # Flask-Login protocol
     @property
@@ -79,8 +78,7 @@ class RoleGrant(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "role", "scope_key"),
         CheckConstraint(
-            "role IN ('resident','volunteer','collector','council','steward','admin',"
-            "'employer','organiser')",
+            "role IN ('resident','volunteer','collector','council','steward','admin','employer','organiser')",
             name="role",
         ),
         CheckConstraint(

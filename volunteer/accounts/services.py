@@ -1,4 +1,5 @@
 """Account rules: registration, login, passwords and role grants. Views call these only."""
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -123,8 +124,13 @@ def grant_role(
     if any(g.role == role and g.scope_key == key for g in user.roles):
         raise DomainError("role_exists", _l("This user already holds that role here."))
     grant = RoleGrant(
-        role=role, community_id=community_id, compound_id=compound_id, unit_id=unit_id,
-        street_id=street_id, scope_key=key, granted_by_id=actor.id,
+        role=role,
+        community_id=community_id,
+        compound_id=compound_id,
+        unit_id=unit_id,
+        street_id=street_id,
+        scope_key=key,
+        granted_by_id=actor.id,
     )
     user.roles.append(grant)
     db.session.flush()

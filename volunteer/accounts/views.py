@@ -1,4 +1,5 @@
 """Login, logout, self-registration on the phone, and password change."""
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -61,8 +62,12 @@ def submit_registration(form, actor=None):
     building = db.session.get(Building, form.building.data)
     try:
         return services.register_resident(
-            phone=form.phone.data, name=form.name.data, password=form.password.data,
-            building=building, party_member=form.party_member.data, actor=actor,
+            phone=form.phone.data,
+            name=form.name.data,
+            password=form.password.data,
+            building=building,
+            party_member=form.party_member.data,
+            actor=actor,
         )
     except DomainError as err:
         field = form.phone if err.code == "phone_taken" else form.password

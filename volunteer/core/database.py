@@ -1,4 +1,5 @@
 """Engine set-up: SQLite pragmas and explicit transactions."""
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 

@@ -1,4 +1,5 @@
 """Domain errors with a machine-readable code and a translated message, and their handlers."""
+
 from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError

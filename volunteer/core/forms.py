@@ -1,4 +1,5 @@
 """Shared form pieces: field validators with translated messages."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired, Length, ValidationError
 

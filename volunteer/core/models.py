@@ -1,4 +1,5 @@
 """Base model mixins and time helpers."""
+
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime

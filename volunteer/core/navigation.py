@@ -1,4 +1,5 @@
 """The menu each user sees, built from the roles they hold."""
+
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 

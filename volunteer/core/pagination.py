@@ -1,4 +1,5 @@
 """Pagination of list pages with the page size from config."""
+
 from flask import current_app, request
 
 from ..extensions import db

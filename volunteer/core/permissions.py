@@ -4,6 +4,7 @@ A community admin's powers also belong to an organiser of the community's street
 whole district). An object outside the caller's scope is reported as missing (404), so its
 existence does not leak.
 """
+
 from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import select

@@ -1,4 +1,5 @@
 """Mainland mobile numbers: validation and masking for lists."""
+
 import re
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")

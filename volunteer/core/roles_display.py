@@ -1,4 +1,5 @@
 """Human names for roles, translated."""
+
 from flask_babel import lazy_gettext as _l
 
 ROLE_LABELS = {

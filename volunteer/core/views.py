@@ -1,4 +1,5 @@
 """Home page per role, language switch, audit log page, health check."""
+
 from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, session
@@ -25,9 +26,7 @@ def home():
 def home_context(user) -> dict:
     """What each of the user's roles should do next, gathered for one page."""
     year = date.today().year
-    report = db.session.scalar(
-        select(MemberReport).where(MemberReport.user_id == user.id, MemberReport.year == year)
-    )
+    report = db.session.scalar(select(MemberReport).where(MemberReport.user_id == user.id, MemberReport.year == year))
     admin_ids = perm.community_ids(user, Role.ADMIN)
     desk_ids = perm.community_ids(user, Role.STEWARD, Role.ADMIN)
     stats = {}
@@ -38,9 +37,7 @@ def home_context(user) -> dict:
             "residents": _count_role(cid, Role.RESIDENT),
             "volunteers": _count_role(cid, Role.VOLUNTEER),
             "reports": db.session.scalar(
-                select(func.count(MemberReport.id)).where(
-                    MemberReport.community_id == cid, MemberReport.year == year
-                )
+                select(func.count(MemberReport.id)).where(MemberReport.community_id == cid, MemberReport.year == year)
             ),
         }
     return {
@@ -95,8 +92,13 @@ def audit():
     page = paginate(stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(_object_users(page.items))))}
     return render_template(
-        "core/audit.html", page=page, actions=actions, action=action,
-        communities=list(communities), community=community, users=users,
+        "core/audit.html",
+        page=page,
+        actions=actions,
+        action=action,
+        communities=list(communities),
+        community=community,
+        users=users,
     )
 
 

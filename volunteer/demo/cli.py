@@ -1,4 +1,5 @@
 """flask seed-demo (placeholder replaced by the demo builder)."""
+
 import click
 
 

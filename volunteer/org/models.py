@@ -1,4 +1,5 @@
 """Street → community → compound/grid → building; units; 双报到 reports; co-building agreements."""
+
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint
@@ -16,9 +17,7 @@ class Street(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     district: Mapped[str] = mapped_column(String(80), default="")
 
-    communities: Mapped[list["Community"]] = relationship(
-        back_populates="street", order_by="Community.name"
-    )
+    communities: Mapped[list["Community"]] = relationship(back_populates="street", order_by="Community.name")
 
 
 class Community(TimestampMixin, db.Model):
@@ -31,9 +30,7 @@ class Community(TimestampMixin, db.Model):
     phone: Mapped[str] = mapped_column(String(30), default="")
 
     street: Mapped[Street] = relationship(back_populates="communities")
-    compounds: Mapped[list["Compound"]] = relationship(
-        back_populates="community", order_by="Compound.name"
-    )
+    compounds: Mapped[list["Compound"]] = relationship(back_populates="community", order_by="Compound.name")
 
     @property
     def community_id(self) -> int:
@@ -54,9 +51,7 @@ class Compound(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(String(10), default="compound")
 
     community: Mapped[Community] = relationship(back_populates="compounds")
-    buildings: Mapped[list["Building"]] = relationship(
-        back_populates="compound", order_by="Building.name"
-    )
+    buildings: Mapped[list["Building"]] = relationship(back_populates="compound", order_by="Building.name")
 
 
 class Building(TimestampMixin, db.Model):
@@ -130,6 +125,4 @@ class Agreement(TimestampMixin, db.Model):
     community: Mapped[Community] = relationship()
 
     def is_active(self, on: date) -> bool:
-        return self.terminated_at is None and self.signed_on <= on and (
-            self.ends_on is None or on <= self.ends_on
-        )
+        return self.terminated_at is None and self.signed_on <= on and (self.ends_on is None or on <= self.ends_on)

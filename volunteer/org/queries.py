@@ -1,4 +1,5 @@
 """Read helpers for the organisation used by forms across domains."""
+
 from sqlalchemy import select
 
 from ..extensions import db
@@ -32,7 +33,6 @@ def community_choices(community_ids: set[int] | None = None) -> list[tuple[int, 
 
 def compound_choices(community_ids: set[int]) -> list[tuple[int, str]]:
     stmt = (
-        select(Compound).where(Compound.community_id.in_(community_ids))
-        .order_by(Compound.community_id, Compound.name)
+        select(Compound).where(Compound.community_id.in_(community_ids)).order_by(Compound.community_id, Compound.name)
     )
     return [(c.id, f"{c.community.name} · {c.name}") for c in db.session.scalars(stmt)]

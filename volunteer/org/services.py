@@ -1,4 +1,5 @@
 """Organisation rules: creating the four levels and units, 双报到 reports, co-building agreements."""
+
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -50,8 +51,7 @@ def update(obj, actor, **fields):
     for key, value in fields.items():
         if key in allowed and value is not None:
             setattr(obj, key, value)
-    return _save(obj, actor, f"{type(obj).__name__.lower()}.update", before=before,
-                 community_id=_community_of(obj))
+    return _save(obj, actor, f"{type(obj).__name__.lower()}.update", before=before, community_id=_community_of(obj))
 
 
 def _community_of(obj) -> int | None:
@@ -75,22 +75,26 @@ def report_member(user: User, community: Community, unit: Unit, year: int, actor
         raise DomainError("not_member", _l("Only party members report to a community (双报到)."))
     if not 2000 <= year <= 2100:
         raise DomainError("bad_year", _l("Choose a year between 2000 and 2100."))
-    existing = db.session.scalar(
-        select(MemberReport).where(MemberReport.user_id == user.id, MemberReport.year == year)
-    )
+    existing = db.session.scalar(select(MemberReport).where(MemberReport.user_id == user.id, MemberReport.year == year))
     if existing:
         raise DomainError(
             "already_reported",
-            _l("%(name)s already reports to %(community)s for %(year)d.",
-               name=user.name, community=existing.community.name, year=year),
+            _l(
+                "%(name)s already reports to %(community)s for %(year)d.",
+                name=user.name,
+                community=existing.community.name,
+                year=year,
+            ),
         )
-    report = MemberReport(user_id=user.id, community_id=community.id, unit_id=unit.id, year=year,
-                          recorded_by_id=actor.id)
+    report = MemberReport(
+        user_id=user.id, community_id=community.id, unit_id=unit.id, year=year, recorded_by_id=actor.id
+    )
     db.session.add(report)
     key = RoleGrant.make_scope_key(community.id)
     if not any(g.role == Role.VOLUNTEER and g.scope_key == key for g in user.roles):
-        user.roles.append(RoleGrant(role=Role.VOLUNTEER, community_id=community.id, scope_key=key,
-                                    granted_by_id=actor.id))
+        user.roles.append(
+            RoleGrant(role=Role.VOLUNTEER, community_id=community.id, scope_key=key, granted_by_id=actor.id)
+        )
     try:
         db.session.flush()
     except IntegrityError:
@@ -123,12 +127,14 @@ def cancel_report(report: MemberReport, actor: User, reason: str) -> None:
     db.session.commit()
 
 
-def sign_agreement(unit: Unit, community: Community, signed_on: date, ends_on: date | None,
-                   content: str, actor: User) -> Agreement:
+def sign_agreement(
+    unit: Unit, community: Community, signed_on: date, ends_on: date | None, content: str, actor: User
+) -> Agreement:
     if ends_on is not None and ends_on < signed_on:
         raise DomainError("bad_dates", _l("The end date cannot be before the signing date."))
-    agreement = Agreement(unit_id=unit.id, community_id=community.id, signed_on=signed_on,
-                          ends_on=ends_on, content=content.strip())
+    agreement = Agreement(
+        unit_id=unit.id, community_id=community.id, signed_on=signed_on, ends_on=ends_on, content=content.strip()
+    )
     db.session.add(agreement)
     try:
         db.session.flush()

@@ -1,4 +1,5 @@
 """Organisation admin pages (being written)."""
+
 from flask import Blueprint
 
 bp = Blueprint("org", __name__, url_prefix="/org")
