@@ -7,6 +7,7 @@ between the test body and the requests it makes. Rows are wiped after each test.
 
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 from flask.globals import _cv_app
@@ -27,6 +28,18 @@ TEST_CONFIG = {
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_SECURE": False,
 }
+
+
+def pytest_configure(config):
+    """Compile the message catalogues if they changed, so a bare `pytest` sees translations."""
+    from babel.messages.frontend import CommandLineInterface
+
+    root = Path(__file__).resolve().parent.parent / "volunteer" / "translations"
+    for po in root.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(root)])
+            break
 
 
 def database_url(tmp_dir: str) -> str:

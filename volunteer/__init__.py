@@ -92,7 +92,9 @@ def _register_template_helpers(app: Flask) -> None:
     def _inject():
         from flask_babel import get_locale
 
-        return {"current_locale": str(get_locale()), "nav": _nav()}
+        # Babel calls zh_CN "zh_Hans_CN"; the catalogue lives under "zh", which both match.
+        code = "zh_CN" if get_locale().language == "zh" else "en"
+        return {"current_locale": code, "nav": _nav()}
 
     @app.before_request
     def _remember_path():

@@ -19,7 +19,7 @@ def nav_for(user) -> list[tuple[str, str]]:
         items += [
             (url_for("users.index"), _l("Users")),
             (url_for("org.communities"), _l("Organisation")),
-            (url_for("org.reports"), _l("双报到")),
+            (url_for("org.reports"), _l("Dual reporting")),
             (url_for("org.units"), _l("Units")),
             (url_for("core.audit"), _l("Audit log")),
         ]
