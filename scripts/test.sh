@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the test dependencies (and Debian's Chromium for the browser tests) and run the whole
+# suite. Extra arguments go to pytest: `bash scripts/test.sh -q -k register`.
+# DATABASE_URL=postgresql+psycopg://... runs the suite on PostgreSQL; unset, on a SQLite temp file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_venv test
+if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+    # Playwright's own browser download does not work everywhere; Debian's Chromium does.
+    # The CJK fonts make the Chinese pages render (and screenshot) as a phone shows them.
+    if command -v apt-get >/dev/null; then
+        apt_install chromium fonts-noto-cjk
+    else
+        echo "No apt-get here: install Chromium at /usr/bin/chromium for the browser tests." >&2
+    fi
+fi
+compile_catalogues
+
+exec "$VENV/bin/python" -m pytest "$@"
