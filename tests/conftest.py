@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
-from sqlalchemy import text
 
 from volunteer import create_app
 from volunteer.extensions import db
@@ -76,14 +75,10 @@ def app():
 
 
 def wipe(app) -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
+    """Delete every row, children first (DELETE beats TRUNCATE on small PostgreSQL tables)."""
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture(autouse=True)

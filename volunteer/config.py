@@ -49,6 +49,9 @@ def from_environ(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", 3)),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", 65536)),
+        # Set to the number of reverse proxies in front of the app (nginx: 1) so rate limits
+        # and the audit log see the client's address, not the proxy's.
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", 0)),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", 20)),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
     }
