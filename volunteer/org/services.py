@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,9 @@ EDITABLE = {
 
 def _save(obj, actor, action: str, before=None, community_id=None):
     """Flush, turn a duplicate name into a clear error, audit, commit."""
+    if not (obj.name or "").strip():
+        db.session.rollback()
+        raise DomainError("bad_name", _l("Enter a name."))
     db.session.add(obj)
     try:
         db.session.flush()
@@ -31,17 +35,23 @@ def _save(obj, actor, action: str, before=None, community_id=None):
         db.session.rollback()
         raise DomainError("duplicate", _l("That name is already used here. Choose another.")) from None
     after = snapshot(obj, *EDITABLE[type(obj)])
+    if community_id is None:
+        community_id = _community_of(obj)  # after the flush: a new community has its id now
     record(actor, action, obj, community_id=community_id, before=before, after=after)
     db.session.commit()
     return obj
 
 
 def create(model, actor, *, community_id=None, **fields):
-    """Create a street, community, compound, building or unit."""
+    """Create a street, community, compound, building or unit.
+
+    `community_id` places a compound in its community; for every model it is also the
+    community the audit entry belongs to (worked out from the object when not given).
+    """
+    if community_id is not None and "community_id" in model.__table__.columns:
+        fields["community_id"] = community_id
     obj = model(**{k: v for k, v in fields.items() if v is not None})
-    name = type(obj).__name__.lower()
-    cid = community_id if community_id is not None else _community_of(obj)
-    return _save(obj, actor, f"{name}.create", community_id=cid)
+    return _save(obj, actor, f"{model.__name__.lower()}.create", community_id=community_id)
 
 
 def update(obj, actor, **fields):
@@ -51,7 +61,7 @@ def update(obj, actor, **fields):
     for key, value in fields.items():
         if key in allowed and value is not None:
             setattr(obj, key, value)
-    return _save(obj, actor, f"{type(obj).__name__.lower()}.update", before=before, community_id=_community_of(obj))
+    return _save(obj, actor, f"{type(obj).__name__.lower()}.update", before=before)
 
 
 def _community_of(obj) -> int | None:
@@ -72,7 +82,7 @@ def report_member(user: User, community: Community, unit: Unit, year: int, actor
     the member gains the volunteer role in that community.
     """
     if not user.is_party_member:
-        raise DomainError("not_member", _l("Only party members report to a community (双报到)."))
+        raise DomainError("not_member", _l("Only party members report to a community (dual reporting)."))
     if not 2000 <= year <= 2100:
         raise DomainError("bad_year", _l("Choose a year between 2000 and 2100."))
     existing = db.session.scalar(select(MemberReport).where(MemberReport.user_id == user.id, MemberReport.year == year))
@@ -110,20 +120,26 @@ def cancel_report(report: MemberReport, actor: User, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("reason_required", _l("Give a reason for cancelling the report."))
-    before = {"user_id": report.user_id, "unit_id": report.unit_id, "year": report.year, "reason": reason}
-    record(actor, "report.cancel", report, before=before)
+    user_id, community_id = report.user_id, report.community_id
+    before = {"user_id": user_id, "unit_id": report.unit_id, "year": report.year, "reason": reason}
+    # A conditional DELETE: of two cancellations at once only one finds the row.
+    gone = db.session.execute(
+        sa.delete(MemberReport).where(MemberReport.id == report.id).execution_options(synchronize_session=False)
+    )
+    if gone.rowcount != 1:
+        db.session.rollback()
+        raise DomainError("already_cancelled", _l("This report has already been cancelled."), status=409)
+    record(actor, "report.cancel", report, community_id=community_id, before=before)
+    db.session.expunge(report)
     still_used = db.session.scalar(
-        select(MemberReport.id).where(
-            MemberReport.user_id == report.user_id,
-            MemberReport.community_id == report.community_id,
-            MemberReport.id != report.id,
-        )
+        select(MemberReport.id).where(MemberReport.user_id == user_id, MemberReport.community_id == community_id)
     )
     if not still_used:
-        for grant in list(report.user.roles):
-            if grant.role == Role.VOLUNTEER and grant.community_id == report.community_id:
-                db.session.delete(grant)
-    db.session.delete(report)
+        db.session.execute(
+            sa.delete(RoleGrant).where(
+                RoleGrant.user_id == user_id, RoleGrant.role == Role.VOLUNTEER, RoleGrant.community_id == community_id
+            )
+        )
     db.session.commit()
 
 
@@ -147,8 +163,15 @@ def sign_agreement(
 
 
 def terminate_agreement(agreement: Agreement, actor: User, when: datetime | None = None) -> None:
-    if agreement.terminated_at is not None:
+    when = when or utcnow()
+    # Conditional UPDATE: two stewards pressing "terminate" at once end it (and audit it) once.
+    ended = db.session.execute(
+        sa.update(Agreement)
+        .where(Agreement.id == agreement.id, Agreement.terminated_at.is_(None))
+        .values(terminated_at=when)
+    )
+    if ended.rowcount != 1:
+        db.session.rollback()
         raise DomainError("already_ended", _l("This agreement has already ended."))
-    agreement.terminated_at = when or utcnow()
-    record(actor, "agreement.terminate", agreement, after={"terminated_at": agreement.terminated_at.isoformat()})
+    record(actor, "agreement.terminate", agreement, after={"terminated_at": when.isoformat()})
     db.session.commit()
