@@ -44,6 +44,22 @@ def _user_in_scope(user_id: int) -> tuple[User, set[int]]:
     return user, ids
 
 
+# Roles with power over others: an account holding one outside the admin's communities is not theirs to take over.
+STAFF_ROLES = {Role.COLLECTOR, Role.COUNCIL, Role.STEWARD, Role.ADMIN, Role.EMPLOYER, Role.ORGANISER}
+
+
+def _require_power_over(user: User, ids: set[int]) -> None:
+    """403 unless every staff role of `user` lies in the admin's communities.
+
+    Without this an admin of one community could reset the password of (and so log in as)
+    an admin of another community, or an organiser, who happens to live in theirs.
+    """
+    if perm.is_district_organiser(current_user):
+        return
+    if any(g.role in STAFF_ROLES and g.community_id not in ids for g in user.roles):
+        abort(403)
+
+
 def _shared_community(user: User, ids: set[int]) -> int:
     """The admin's community that this user belongs to, for the audit entry."""
     mine = {g.community_id for g in user.roles if g.community_id in ids}
@@ -131,6 +147,7 @@ def revoke(user_id: int, grant_id: int):
 @login_required
 def reset_password(user_id: int):
     user, ids = _user_in_scope(user_id)
+    _require_power_over(user, ids)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -149,6 +166,7 @@ def reset_password(user_id: int):
 @login_required
 def set_active(user_id: int):
     user, ids = _user_in_scope(user_id)
+    _require_power_over(user, ids)
     services.set_active(user, request.form.get("active") == "1", current_user, _shared_community(user, ids))
     flash(_("Account updated."), "success")
     return redirect(url_for("users.detail", user_id=user.id), code=303)

@@ -18,7 +18,7 @@ MIN_PASSWORD = 8
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise DomainError("weak_password", _l("The password needs at least 8 characters."))
-    if password.isdigit() or password.isalpha():
+    if not (any(ch.isalpha() for ch in password) and any(ch.isdigit() for ch in password)):
         raise DomainError("weak_password", _l("The password needs both letters and digits."))
 
 
@@ -133,7 +133,11 @@ def grant_role(
         granted_by_id=actor.id,
     )
     user.roles.append(grant)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same grant submitted twice at once
+        db.session.rollback()
+        raise DomainError("role_exists", _l("This user already holds that role here.")) from None
     record(actor, "role.grant", user, community_id=community_id, after=_grant_facts(grant))
     db.session.commit()
     return grant

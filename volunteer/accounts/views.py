@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.errors import DomainError
+from ..core.redirects import safe_next
 from ..extensions import db, limiter
 from ..org.models import Building
 from ..org.queries import building_choices
@@ -23,10 +24,7 @@ def _register_limit():
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect after login is a phishing tool.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("core.home")
+    return safe_next(target, url_for("core.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,5 +1,7 @@
 """Domain errors with a machine-readable code and a translated message, and their handlers."""
 
+from urllib.parse import urlsplit
+
 from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -12,11 +14,16 @@ class DomainError(Exception):
     status = 400
 
     def __init__(self, code: str, message, status: int | None = None):
-        super().__init__(str(message))
+        # The message stays lazy: translated when shown, in the reader's language. Forcing it
+        # here failed outside a request (CLI commands), where the locale selector has no session.
+        super().__init__(code)
         self.code = code
         self.message = message
         if status is not None:
             self.status = status
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 class NotAllowed(DomainError):
@@ -47,7 +54,24 @@ HTTP_MESSAGES = {
 def _render_error(status: int, code: str, message):
     if wants_json():
         return jsonify(error=code, message=str(message)), status
-    return render_template("core/error.html", status=status, message=message), status
+    # str(): a lazy_gettext string counts as safe markup (LazyString.__html__), so names
+    # interpolated into it would reach the page unescaped.
+    return render_template("core/error.html", status=status, message=str(message)), status
+
+
+def _page_to_return_to() -> str | None:
+    """The page the refused form came from, or this URL if it can be fetched with GET.
+
+    A POST-only action (revoke, reset) redirected to itself would answer 405 and lose the
+    message, so without a same-site referrer the caller renders the error instead.
+    """
+    referrer = request.referrer
+    if referrer and urlsplit(referrer).netloc == request.host:
+        return referrer
+    rule = request.url_rule
+    if rule is not None and "GET" in (rule.methods or ()):
+        return request.path
+    return None
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -56,10 +80,11 @@ def register_error_handlers(app: Flask) -> None:
         from .. import db  # noqa: PLC0415 - avoid an import cycle at module load
 
         db.session.rollback()
-        if wants_json() or request.method == "GET":
+        back = _page_to_return_to()
+        if wants_json() or request.method == "GET" or back is None:
             return _render_error(err.status, err.code, err.message)
         flash(str(err.message), "error")
-        return redirect(request.referrer or request.path, code=303)
+        return redirect(back, code=303)
 
     @app.errorhandler(CSRFError)
     def _csrf(err):

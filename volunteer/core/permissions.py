@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.models import Role
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..org.models import Community
 
 
@@ -69,8 +69,9 @@ def unit_ids(user) -> set[int]:
 
 
 def require_login():
+    """Send an anonymous visitor to the login page (and back here afterwards)."""
     if not current_user.is_authenticated:
-        abort(401)
+        abort(login_manager.unauthorized())
 
 
 def require_role(community_id: int | None, *roles: str) -> None:

@@ -12,6 +12,7 @@ from ..org.models import Community, MemberReport
 from . import permissions as perm
 from .audit import AuditEntry
 from .pagination import paginate
+from .redirects import safe_next
 
 bp = Blueprint("core", __name__)
 
@@ -68,10 +69,7 @@ def set_language(code: str):
     if current_user.is_authenticated:
         current_user.locale = code
         db.session.commit()
-    target = request.form.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target, code=303)
+    return redirect(safe_next(request.form.get("next"), "/"), code=303)
 
 
 @bp.route("/audit")
