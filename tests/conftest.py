@@ -14,7 +14,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from volunteer import create_app
-from volunteer.extensions import db
+from volunteer.extensions import db, limiter
 
 from . import factories
 
@@ -83,10 +83,13 @@ def wipe(app) -> None:
 
 @pytest.fixture(autouse=True)
 def _ctx(app):
+    # Flask-Limiter keeps `enabled` on the shared Limiter: an extra app must not leak it.
+    saved = (limiter.enabled, limiter.initialized)
     with app.app_context():
         yield
         db.session.remove()
         wipe(app)
+    limiter.enabled, limiter.initialized = saved
     factories.reset()
 
 

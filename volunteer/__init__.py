@@ -2,7 +2,7 @@
 
 import os
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -32,6 +32,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _init_extensions(app)
+    from .core.converters import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     _register_blueprints(app)
     _register_template_helpers(app)
     from .cli import register_cli
@@ -43,6 +46,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _select_locale():
+    if not has_request_context():  # CLI commands and workers speak the default language
+        return "zh_CN"
     lang = session.get("lang")
     if lang is None and current_user and current_user.is_authenticated:
         lang = current_user.locale

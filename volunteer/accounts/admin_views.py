@@ -83,7 +83,7 @@ def index():
         )
     page = paginate(stmt.order_by(User.name, User.id))
     roles = [(r, role_label(r)) for r in Role.COMMUNITY]
-    return render_template("accounts/users.html", page=page, q=q, role=role, roles=roles)
+    return render_template("accounts/users.html", page=page, q=q, role=role, roles=roles, ids=ids)
 
 
 @bp.route("/<int:user_id>")

@@ -5,19 +5,16 @@ streets (a district organiser: every street). Units are district-wide. Anything 
 caller's reach is a 404; a page the caller's roles do not open at all is a 403.
 """
 
-from flask import abort, request
+from flask import abort
 from flask_login import current_user
 from sqlalchemy import exists, or_, select
 
 from ..accounts.models import Role
 from ..core import permissions as perm
-from ..core.pagination import paginate, search_term
 from ..extensions import db
 from .models import Agreement, MemberReport, Street, Unit
 
 # Route converter for object ids: larger numbers are a 404, not a database overflow.
-ID = "int(max=2147483647)"
-MAX_PAGE = 100_000
 
 
 def admin_scope() -> set[int]:
@@ -61,18 +58,6 @@ def can_edit_unit(unit: Unit, community_ids: set[int]) -> bool:
     signed = exists().where(Agreement.unit_id == unit.id, Agreement.community_id.in_(community_ids))
     reported = exists().where(MemberReport.unit_id == unit.id, MemberReport.community_id.in_(community_ids))
     return bool(db.session.scalar(select(or_(signed, reported))))
-
-
-def clean_search() -> str:
-    """The ?q= box without control characters (PostgreSQL refuses NUL in text)."""
-    return "".join(ch for ch in search_term() if ch.isprintable())
-
-
-def page_of(stmt):
-    """Paginate, treating an absurd ?page= as a missing page rather than a database error."""
-    if (request.args.get("page", 1, type=int) or 1) > MAX_PAGE:
-        abort(404)
-    return paginate(stmt)
 
 
 def get_managed(model, object_id: int):

@@ -11,10 +11,9 @@ from ..accounts.models import User
 from ..accounts.services import find_by_phone
 from ..core import permissions as perm
 from ..core.errors import DomainError
-from ..core.pagination import like
+from ..core.pagination import like, paginate, search_term
 from ..extensions import db
 from . import access, services
-from .access import ID
 from .forms import FIRST_YEAR, LAST_YEAR, CancelReportForm, MyReportForm, ReportForm
 from .models import Community, MemberReport, Unit
 from .queries import community_choices
@@ -56,13 +55,13 @@ def reports():
     ids = access.admin_scope()
     year, error = year_arg()
     community = community_arg(ids)
-    q = access.clean_search()
+    q = search_term()
     stmt = (
         select(MemberReport)
         .join(User, MemberReport.user_id == User.id)
         .where(MemberReport.year == year, MemberReport.community_id.in_({community} if community else ids))
     )
-    page = access.page_of(by_name_or_phone(stmt, q).order_by(User.name, MemberReport.id))
+    page = paginate(by_name_or_phone(stmt, q).order_by(User.name, MemberReport.id))
     page_html = render_template(
         "org/reports.html",
         page=page,
@@ -114,7 +113,7 @@ def report_new():
     return form_page(form, _("Record a member's report"), _("Record report"), url_for("org.reports"), fields)
 
 
-@bp.route(f"/reports/<{ID}:report_id>/cancel", methods=FORM)
+@bp.route("/reports/<int:report_id>/cancel", methods=FORM)
 @login_required
 def report_cancel(report_id: int):
     report = access.get_managed(MemberReport, report_id)
@@ -173,13 +172,13 @@ def staff():
     if not units:
         abort(403)
     year, error = year_arg()
-    q = access.clean_search()
+    q = search_term()
     stmt = (
         select(MemberReport)
         .join(User, MemberReport.user_id == User.id)
         .where(MemberReport.unit_id.in_(units), MemberReport.year == year)
     )
-    page = access.page_of(by_name_or_phone(stmt, q, phone=False).order_by(User.name, MemberReport.id))
+    page = paginate(by_name_or_phone(stmt, q, phone=False).order_by(User.name, MemberReport.id))
     names = db.session.scalars(select(Unit.name).where(Unit.id.in_(units)).order_by(Unit.name)).all()
     page_html = render_template("org/staff.html", page=page, q=q, year=year, units=names, error=error)
     return page_html, 400 if error else 200

@@ -10,10 +10,9 @@ from sqlalchemy import or_, select
 from ..accounts.models import Role, User
 from ..core import permissions as perm
 from ..core.errors import DomainError
-from ..core.pagination import like
+from ..core.pagination import like, paginate, search_term
 from ..extensions import db
 from . import access, services
-from .access import ID
 from .forms import AgreementForm, UnitForm
 from .models import Agreement, Community, MemberReport, Unit
 from .views import FORM, bp, done, form_page, save
@@ -29,11 +28,11 @@ def unit_choices() -> list[tuple[int, str]]:
 @login_required
 def units():
     access.admin_scope()
-    q = access.clean_search()
+    q = search_term()
     stmt = select(Unit)
     if q:
         stmt = stmt.where(or_(Unit.name.like(like(q), escape="\\"), Unit.contact_person.like(like(q), escape="\\")))
-    page = access.page_of(stmt.order_by(Unit.name, Unit.id))
+    page = paginate(stmt.order_by(Unit.name, Unit.id))
     return render_template("org/units.html", page=page, q=q)
 
 
@@ -49,7 +48,7 @@ def unit_new():
     return form_page(form, _("New unit"), _("Create unit"), url_for("org.units"))
 
 
-@bp.route(f"/units/<{ID}:unit_id>")
+@bp.route("/units/<int:unit_id>")
 @login_required
 def unit(unit_id: int):
     unit = access.get_unit(unit_id)
@@ -61,7 +60,7 @@ def unit(unit_id: int):
         .order_by(Agreement.signed_on.desc(), Agreement.id.desc())
     ).all()
     # Only members serving communities the viewer covers: the rest are another community's data.
-    members = access.page_of(
+    members = paginate(
         select(MemberReport)
         .join(User, MemberReport.user_id == User.id)
         .where(MemberReport.unit_id == unit.id, MemberReport.year == year, MemberReport.community_id.in_(ids))
@@ -78,7 +77,7 @@ def unit(unit_id: int):
     )
 
 
-@bp.route(f"/units/<{ID}:unit_id>/edit", methods=FORM)
+@bp.route("/units/<int:unit_id>/edit", methods=FORM)
 @login_required
 def unit_edit(unit_id: int):
     unit = access.get_unit(unit_id)
@@ -97,7 +96,7 @@ def _unit_fields(form) -> dict:
 # --- co-building agreements -----------------------------------------------------------------
 
 
-@bp.route(f"/communities/<{ID}:community_id>/agreements", methods=FORM)
+@bp.route("/communities/<int:community_id>/agreements", methods=FORM)
 @login_required
 def agreements(community_id: int):
     community = access.get_managed(Community, community_id)
@@ -124,7 +123,7 @@ def agreements(community_id: int):
     return page, 400 if form.is_submitted() else 200
 
 
-@bp.route(f"/agreements/<{ID}:agreement_id>/terminate", methods=["POST"])
+@bp.route("/agreements/<int:agreement_id>/terminate", methods=["POST"])
 @login_required
 def agreement_terminate(agreement_id: int):
     agreement = access.get_managed(Agreement, agreement_id)

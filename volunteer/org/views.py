@@ -14,10 +14,9 @@ from sqlalchemy import func, or_, select
 from ..accounts.models import User
 from ..core import permissions as perm
 from ..core.errors import DomainError
-from ..core.pagination import like
+from ..core.pagination import like, paginate, search_term
 from ..extensions import db
 from . import access, services
-from .access import ID
 from .forms import KIND_LABELS, BuildingForm, CommunityEditForm, CommunityForm, CompoundForm, StreetForm
 from .models import Agreement, Building, Community, Compound, MemberReport, Street
 
@@ -95,13 +94,13 @@ def street_choices(street_ids: set[int] | None) -> list[tuple[int, str]]:
 @login_required
 def streets():
     scope = access.street_scope()
-    q = access.clean_search()
+    q = search_term()
     stmt = select(Street)
     if scope is not None:
         stmt = stmt.where(Street.id.in_(scope))
     if q:
         stmt = stmt.where(or_(Street.name.like(like(q), escape="\\"), Street.district.like(like(q), escape="\\")))
-    page = access.page_of(stmt.order_by(Street.name, Street.id))
+    page = paginate(stmt.order_by(Street.name, Street.id))
     counts = count_by(Community.street_id, [s.id for s in page.items])
     return render_template("org/streets.html", page=page, q=q, counts=counts, can_create=scope is None)
 
@@ -119,7 +118,7 @@ def street_new():
     return form_page(form, _("New street"), _("Create street"), url_for("org.streets"))
 
 
-@bp.route(f"/streets/<{ID}:street_id>/edit", methods=FORM)
+@bp.route("/streets/<int:street_id>/edit", methods=FORM)
 @login_required
 def street_edit(street_id: int):
     street = access.get_street(street_id)
@@ -140,11 +139,11 @@ def _street_fields(form) -> dict:
 @login_required
 def communities():
     ids = access.admin_scope()
-    q = access.clean_search()
+    q = search_term()
     stmt = select(Community).join(Street).where(Community.id.in_(ids))
     if q:
         stmt = stmt.where(or_(Community.name.like(like(q), escape="\\"), Street.name.like(like(q), escape="\\")))
-    page = access.page_of(stmt.order_by(Street.name, Community.name, Community.id))
+    page = paginate(stmt.order_by(Street.name, Community.name, Community.id))
     shown = [c.id for c in page.items]
     return render_template(
         "org/communities.html",
@@ -175,7 +174,7 @@ def community_new():
     return form_page(form, _("New community"), _("Create community"), url_for("org.communities"), fields)
 
 
-@bp.route(f"/communities/<{ID}:community_id>/edit", methods=FORM)
+@bp.route("/communities/<int:community_id>/edit", methods=FORM)
 @login_required
 def community_edit(community_id: int):
     community = access.get_managed(Community, community_id)
@@ -194,7 +193,7 @@ def _community_fields(form) -> dict:
     return {"name": form.name.data, "address": form.address.data or "", "phone": form.phone.data or ""}
 
 
-@bp.route(f"/communities/<{ID}:community_id>")
+@bp.route("/communities/<int:community_id>")
 @login_required
 def community(community_id: int):
     community = access.get_managed(Community, community_id)
@@ -222,7 +221,7 @@ def community(community_id: int):
 # --- compounds and buildings (admins of the community, organisers covering it) -------------
 
 
-@bp.route(f"/communities/<{ID}:community_id>/compounds/new", methods=FORM)
+@bp.route("/communities/<int:community_id>/compounds/new", methods=FORM)
 @login_required
 def compound_new(community_id: int):
     community = access.get_managed(Community, community_id)
@@ -240,7 +239,7 @@ def compound_new(community_id: int):
     return form_page(form, _("New compound or grid"), _("Add"), back, context=community.name)
 
 
-@bp.route(f"/compounds/<{ID}:compound_id>/edit", methods=FORM)
+@bp.route("/compounds/<int:compound_id>/edit", methods=FORM)
 @login_required
 def compound_edit(compound_id: int):
     compound = access.get_managed(Compound, compound_id)
@@ -253,7 +252,7 @@ def compound_edit(compound_id: int):
     return form_page(form, _("Edit compound or grid"), _("Save"), back, context=compound.community.name)
 
 
-@bp.route(f"/compounds/<{ID}:compound_id>/buildings/new", methods=FORM)
+@bp.route("/compounds/<int:compound_id>/buildings/new", methods=FORM)
 @login_required
 def building_new(compound_id: int):
     compound = access.get_managed(Compound, compound_id)
@@ -270,7 +269,7 @@ def building_new(compound_id: int):
     return form_page(form, _("New building"), _("Add"), back, context=context)
 
 
-@bp.route(f"/buildings/<{ID}:building_id>/edit", methods=FORM)
+@bp.route("/buildings/<int:building_id>/edit", methods=FORM)
 @login_required
 def building_edit(building_id: int):
     building = access.get_managed(Building, building_id)
