@@ -206,3 +206,20 @@ def test_the_readme_command_migrates_a_fresh_sqlite_file_and_builds(tmp_path):
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 1
     assert "--reset" in again.stderr
+
+
+def test_every_community_has_an_audit_history(app):
+    from sqlalchemy import func, select
+
+    from volunteer.core.audit import AuditEntry
+    from volunteer.demo.build import build_demo
+    from volunteer.extensions import db
+    from volunteer.org.models import Community
+
+    build_demo()
+    for community in db.session.scalars(select(Community)):
+        actions = set(
+            db.session.scalars(select(AuditEntry.action).where(AuditEntry.community_id == community.id))
+        )
+        assert {"report.create", "role.grant"} <= actions, community.name
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.actor_id.is_(None))) == 0

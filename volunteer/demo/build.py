@@ -2,12 +2,13 @@
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import inspect, select, text
 
 from ..accounts.auth import hash_password
 from ..accounts.models import Role, RoleGrant, User
+from ..core.audit import record
 from ..extensions import db
 from ..org.models import Agreement, Building, Community, Compound, MemberReport, Street, Unit
 from . import layout
@@ -94,6 +95,7 @@ class _Builder:
         self._other_residents()
         self._party_members()
         db.session.flush()
+        self._audit_trail()
         self.result.counts = self._counts()
         return self.result
 
@@ -202,7 +204,7 @@ class _Builder:
                 for seat, role in enumerate((Role.COLLECTOR, Role.COUNCIL, Role.COUNCIL)):
                     phone = layout.fixed_phone(layout.compound_staff(seat, cno, mno))
                     user = self._resident(self.rng.choice(compound.buildings), phone)
-                    self._grant(user, role, community=community, compound=compound)
+                    self._grant(user, role, community=community, compound=compound, by=self.admins[community.id])
                     if cno == 1 and mno == 1 and seat < 2:
                         self._login(role, user, f"{community.name} · {compound.name}")
 
@@ -242,6 +244,28 @@ class _Builder:
         user.is_party_member = True
         db.session.add(MemberReport(user=user, community=community, unit=unit, year=self.today.year, recorded_by=admin))
         self._grant(user, Role.VOLUNTEER, community=community, by=admin)
+
+    def _audit_trail(self) -> None:
+        """What the admins did to build this district, so each community's audit log has a history."""
+        start = datetime.combine(self.today.replace(month=1, day=1), time(9), tzinfo=UTC)
+        span = max((self.today - start.date()).days, 1)
+        for report in db.session.scalars(select(MemberReport)):
+            entry = record(
+                report.recorded_by,
+                "report.create",
+                report,
+                after={"user_id": report.user_id, "unit_id": report.unit_id, "year": report.year},
+            )
+            entry.at = start + timedelta(days=self.rng.randrange(span), minutes=self.rng.randrange(480))
+        for grant in db.session.scalars(select(RoleGrant).where(RoleGrant.role.in_(Role.COMPOUND_SCOPED))):
+            entry = record(
+                grant.granted_by,
+                "role.grant",
+                grant.user,
+                community_id=grant.community_id,
+                after={"role": grant.role, "compound_id": grant.compound_id},
+            )
+            entry.at = start + timedelta(days=self.rng.randrange(min(span, 30)), minutes=self.rng.randrange(480))
 
     def _counts(self) -> dict[str, int]:
         compounds = [p for c in self.communities for p in c.compounds]
