@@ -167,7 +167,11 @@ def reset_password(user_id: int):
 def set_active(user_id: int):
     user, ids = _user_in_scope(user_id)
     _require_power_over(user, ids)
-    services.set_active(user, request.form.get("active") == "1", current_user, _shared_community(user, ids))
+    choice = request.form.get("active")
+    if choice not in ("0", "1"):
+        flash(_("Choose whether to enable or disable the account."), "error")
+        return redirect(url_for("users.detail", user_id=user.id), code=303)
+    services.set_active(user, choice == "1", current_user, _shared_community(user, ids))
     flash(_("Account updated."), "success")
     return redirect(url_for("users.detail", user_id=user.id), code=303)
 

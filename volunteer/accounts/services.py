@@ -30,7 +30,10 @@ def _clean_phone(raw: str) -> str:
 
 
 def find_by_phone(raw: str) -> User | None:
-    return db.session.scalar(select(User).where(User.phone == phones.normalise(raw)))
+    phone = phones.normalise(raw)
+    if not phones.is_valid(phone):  # never send junk (a NUL, an essay) to the database
+        return None
+    return db.session.scalar(select(User).where(User.phone == phone))
 
 
 def register_resident(

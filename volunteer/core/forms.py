@@ -1,13 +1,29 @@
 """Shared form pieces: field validators with translated messages."""
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 
 from . import phone as phones
 
 
+class Required(DataRequired):
+    """Data must be present and must come from this request.
+
+    DataRequired alone passes an empty POST to an edit form, since the form is filled from the
+    object being edited; that would "save" nothing and audit it.
+    """
+
+    def __call__(self, form, field):
+        if not field.raw_data or not any(str(v).strip() for v in field.raw_data):
+            field.errors[:] = []
+            raise StopValidation(self.message)
+        super().__call__(form, field)
+
+
 def required():
-    return DataRequired(message=_l("This field is required."))
+    return Required(message=_l("This field is required."))
 
 
 def max_len(n: int):
@@ -25,3 +41,27 @@ def no_markup(form, field):
     """Names and titles are plain text: refuse angle brackets rather than store markup."""
     if field.data and any(ch in field.data for ch in "<>"):
         raise ValidationError(_l("Please do not use < or > here."))
+
+
+def clean(value):
+    """Trim and compose Unicode (NFC) so look-alike spellings of one name compare equal."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip()
+    return value
+
+
+def _plain(multiline: bool):
+    allowed = "\n\r\t" if multiline else ""
+
+    def check(form, field):
+        # Control, format (zero-width, bidi overrides), private-use and unassigned characters
+        # hide or reorder text on other people's screens; nobody types them on purpose.
+        for ch in field.data or "":
+            if ch not in allowed and unicodedata.category(ch).startswith("C"):
+                raise ValidationError(_l("This contains invisible or control characters. Please retype it."))
+
+    return check
+
+
+plain_text = _plain(multiline=False)
+plain_lines = _plain(multiline=True)

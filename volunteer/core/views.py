@@ -77,7 +77,7 @@ def set_language(code: str):
 def audit():
     ids = perm.require_any_role(Role.ADMIN)
     stmt = select(AuditEntry).where(AuditEntry.community_id.in_(ids))
-    action = (request.args.get("action") or "").strip()[:60]
+    action = "".join(ch for ch in (request.args.get("action") or "")[:60] if ch.isprintable()).strip()
     if action:
         stmt = stmt.where(AuditEntry.action == action)
     community = request.args.get("community", type=int)

@@ -1,7 +1,6 @@
 """Forms for the organisation pages: the four levels, units, agreements and 双报到 reports."""
 
 import re
-import unicodedata
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -9,36 +8,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import Email, NumberRange, Optional, ValidationError
 
-from ..core.forms import max_len, mobile, no_markup, required
+from ..core.forms import clean, max_len, mobile, no_markup, plain_lines, plain_text, required
 from .models import COMPOUND_KINDS
 
 OFFICE_PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,18}[0-9]$")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 KIND_LABELS = {"compound": _l("Residential compound"), "grid": _l("Grid")}
-
-
-def clean(value):
-    """Trim and compose Unicode (NFC) so look-alike spellings of one name compare equal."""
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value).strip()
-    return value
-
-
-def _plain(multiline: bool):
-    allowed = "\n\r\t" if multiline else ""
-
-    def check(form, field):
-        # Control, format (zero-width, bidi overrides), private-use and unassigned characters
-        # hide or reorder text on other people's screens; nobody types them on purpose.
-        for ch in field.data or "":
-            if ch not in allowed and unicodedata.category(ch).startswith("C"):
-                raise ValidationError(_l("This contains invisible or control characters. Please retype it."))
-
-    return check
-
-
-plain_text = _plain(multiline=False)
-plain_lines = _plain(multiline=True)
 
 
 def office_phone(form, field):

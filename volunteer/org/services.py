@@ -35,6 +35,8 @@ def _save(obj, actor, action: str, before=None, community_id=None):
         db.session.rollback()
         raise DomainError("duplicate", _l("That name is already used here. Choose another.")) from None
     after = snapshot(obj, *EDITABLE[type(obj)])
+    if before == after:  # nothing changed: nothing to record
+        return obj
     if community_id is None:
         community_id = _community_of(obj)  # after the flush: a new community has its id now
     record(actor, action, obj, community_id=community_id, before=before, after=after)

@@ -1,0 +1,357 @@
+"""Bad input on every form: empty, too long, wrong type, script tags, odd Unicode.
+
+Every URL rule that accepts POST is listed in FORMS (with who may use it and a valid
+submission), NO_INPUT or NOT_FORMS, so a new form fails here until it is added. Each form's
+fields are read from its page; then one field at a time is spoiled in an otherwise valid
+submission. The answer must never be a 500, must refuse with a visible message (on the page,
+or as an error flash on the page it redirects to), must change nothing in the database, and
+must never echo a script tag unescaped. The valid submission is sent last, to prove the
+spoiled ones were refused for the spoiled field and not for something else. Bad ids in URLs
+and bad query strings on every page are tried at the end.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from itertools import count
+
+import pytest
+
+from volunteer.extensions import db
+from volunteer.org.models import MemberReport
+
+from . import crawl, factories
+from .conftest import english, login
+
+LONG = "a" * 5000
+UNICODE = "😀\u202e\u200b\x00名字"
+WRONG = {
+    # Kinds of field (from the rendered HTML) -> values of the wrong type for them.
+    "select": ["abc", "99999999999999999999", "-1"],
+    "hidden": ["abc", "99999999999999999999"],
+    "number": ["abc", "99999999999999999999", "1.5"],
+    "date": ["abc", "2026-02-30", "99999-01-01"],
+    "email": ["abc", "a@"],
+    "tel": ["abc", "1380013800a"],
+    "password": ["abc"],  # too short to be a password
+}
+# A ticked box sends any value and the server only asks whether one was sent: nothing is wrong.
+FREE_KINDS = {"checkbox"}
+
+
+@dataclass
+class Spec:
+    actor: str | None  # attribute of the district; None: an anonymous visitor
+    url: Callable  # d -> the path the form posts to
+    valid: Callable  # d, k -> a valid submission, unique by k where the form needs unique values
+    page: Callable | None = None  # d -> the page showing the form, if not `url` itself
+    accepted: dict | None = None  # (field, payload label) -> why the app rightly takes this value
+
+
+def _phone(k: int) -> str:
+    return f"1370000{k:04d}"
+
+
+def _register(d, k):
+    return {
+        "name": f"新居民{k}",
+        "phone": _phone(k),
+        "building": d.building_a.id,
+        "password": "password123",
+        "confirm": "password123",
+    }
+
+
+def _unit(name):
+    return {"name": name, "contact_person": "刘", "contact_email": "hr@example.org", "contact_phone": "", "address": ""}
+
+
+def _user_page(d):
+    return f"/admin/users/{d.resident_a.id}"
+
+
+FORMS = {
+    "accounts.login": Spec(
+        None, lambda d: "/login", lambda d, k: {"phone": d.resident_a.phone, "password": "password123"}
+    ),
+    "accounts.register": Spec(None, lambda d: "/register", _register),
+    "accounts.change_password": Spec(
+        "member_a",
+        lambda d: "/account/password",
+        lambda d, k: {"current": factories.PASSWORD, "password": "newpass456", "confirm": "newpass456"},
+    ),
+    "users.desk_register": Spec("steward_a", lambda d: "/admin/users/desk/register", _register),
+    "users.grant": Spec(
+        "admin_a",
+        lambda d: f"/admin/users/{d.resident_a.id}/roles",
+        lambda d, k: {"role": "collector", "community": d.a.id, "compound": d.compound_a.id},
+        page=_user_page,
+    ),
+    "users.reset_password": Spec(
+        "admin_a",
+        lambda d: f"/admin/users/{d.resident_a.id}/password",
+        lambda d, k: {"password": "newpass456"},
+        page=_user_page,
+        accepted={
+            ("password", "script"): "'<script>alert(1)</script>' is a valid password (letters and digits, 25 "
+            "characters); it is only ever hashed, never shown"
+        },
+    ),
+    "users.set_active": Spec(
+        "admin_a", lambda d: f"/admin/users/{d.resident_a.id}/active", lambda d, k: {"active": "0"}, page=_user_page
+    ),
+    "org.street_new": Spec(
+        "organiser_all", lambda d: "/org/streets/new", lambda d, k: {"name": f"北街道{k}", "district": "成华区"}
+    ),
+    "org.street_edit": Spec(
+        "organiser_all",
+        lambda d: f"/org/streets/{d.street_a.id}/edit",
+        lambda d, k: {"name": f"东门街道{k}", "district": ""},
+    ),
+    "org.community_new": Spec(
+        "organiser_all",
+        lambda d: "/org/communities/new",
+        lambda d, k: {"street": d.street_b.id, "name": f"西二社区{k}", "address": "西路1号", "phone": "028-84512345"},
+    ),
+    "org.community_edit": Spec(
+        "organiser_all",
+        lambda d: f"/org/communities/{d.a.id}/edit",
+        lambda d, k: {"name": f"东一新社区{k}", "address": "", "phone": ""},
+    ),
+    "org.compound_new": Spec(
+        "admin_a",
+        lambda d: f"/org/communities/{d.a.id}/compounds/new",
+        lambda d, k: {"name": f"新网格{k}", "kind": "grid"},
+    ),
+    "org.compound_edit": Spec(
+        "admin_a",
+        lambda d: f"/org/compounds/{d.compound_a.id}/edit",
+        lambda d, k: {"name": f"幸福家园{k}", "kind": "compound"},
+    ),
+    "org.building_new": Spec(
+        "admin_a", lambda d: f"/org/compounds/{d.compound_a.id}/buildings/new", lambda d, k: {"name": f"{k}号楼"}
+    ),
+    "org.building_edit": Spec(
+        "admin_a", lambda d: f"/org/buildings/{d.building_a.id}/edit", lambda d, k: {"name": f"一栋{k}"}
+    ),
+    "org.unit_new": Spec("admin_a", lambda d: "/org/units/new", lambda d, k: _unit(f"新单位{k}")),
+    "org.unit_edit": Spec("admin_a", lambda d: f"/org/units/{d.unit_a.id}/edit", lambda d, k: _unit(f"东城电力{k}")),
+    "org.agreements": Spec(
+        "admin_a",
+        lambda d: f"/org/communities/{d.a.id}/agreements",
+        lambda d, k: {"unit": d.unit_b.id, "signed_on": "2026-03-01", "ends_on": "", "content": f"共建{k}"},
+    ),
+    "org.report_new": Spec(
+        "admin_a",
+        lambda d: "/org/reports/new",
+        lambda d, k: {
+            "phone": d.new_member.phone,
+            "community": d.a.id,
+            "unit": d.unit_a.id,
+            "year": str(date.today().year),
+        },
+    ),
+    "org.report_cancel": Spec(
+        "admin_a", lambda d: f"/org/reports/{d.report_a.id}/cancel", lambda d, k: {"reason": f"录入错误{k}"}
+    ),
+    "org.my_report": Spec(
+        "new_member", lambda d: "/org/me/report", lambda d, k: {"community": d.a.id, "unit": d.unit_a.id}
+    ),
+}
+# POST routes with nothing to type: the object is in the URL (bad ids are tested below).
+NO_INPUT = {
+    "users.revoke": "a Remove button; the grant is in the URL",
+    "org.agreement_terminate": "a Terminate button; the agreement is in the URL",
+}
+# POST routes that are not forms at all.
+NOT_FORMS = {
+    "core.set_language": "the language switch: an unknown code is a 404, tested in tests/core/test_language.py",
+    "accounts.logout": "logging out takes no input",
+}
+
+
+def test_every_post_route_is_listed(app):
+    posts = {r.endpoint for r in crawl.routes(app) if "POST" in r.methods}
+    listed = FORMS.keys() | NO_INPUT.keys() | NOT_FORMS.keys()
+    assert posts - listed == set(), "new POST routes: add them to FORMS (or NO_INPUT / NOT_FORMS)"
+    assert listed - posts == set(), "listed routes that no longer exist"
+
+
+def _setup(district):
+    d = district
+    d.new_member = factories.resident(d.building_a, name="新党员", party_member=True)
+    d.report_a = db.session.get(MemberReport, d.member_a.reports[0].id)
+    return d
+
+
+def _payloads(fields: dict[str, crawl.Field]):
+    """(label, field, value): the whole body for the first two, then one spoiled field at a time."""
+    yield "empty body", None, {}
+    yield "all empty", None, {name: "" for name in fields}
+    for name, f in fields.items():
+        yield "too long", name, LONG
+        for wrong in WRONG.get(f.kind, []):
+            yield f"wrong type {wrong!r}", name, wrong
+        yield "script", name, crawl.SCRIPT
+        yield "unicode", name, UNICODE
+
+
+class Browser:
+    """The actor's browser; anonymous forms get a fresh one per submission (a success logs in)."""
+
+    def __init__(self, make_client, d, actor):
+        self.make_client, self.d, self.actor = make_client, d, actor
+        self.client = self._new()
+
+    def _new(self):
+        client = english(self.make_client())
+        if self.actor:
+            login(client, getattr(self.d, self.actor))
+        return client
+
+    def fresh(self):
+        if self.actor is None:
+            self.client = self._new()
+        return self.client
+
+
+def _outcome(client, response) -> tuple[str, str]:
+    """('refused' | 'accepted' | ..., every body seen) for one submission; a redirect is followed."""
+    body = response.get_data(as_text=True)
+    status = response.status_code
+    if status >= 500:
+        return "server error", body
+    if 300 <= status < 400:
+        after = client.get(response.headers["Location"]).get_data(as_text=True)
+        return ("refused" if 'class="flash flash-error"' in after else "accepted"), body + after
+    if 400 <= status < 500:
+        return ("refused" if crawl.ERROR_SHOWN.search(body) else "refused silently"), body
+    return "answered 200", body
+
+
+def _form_fields(browser, spec, d) -> dict[str, crawl.Field]:
+    """The fields of the form that posts to the spec's URL, read from the page showing it."""
+    url = spec.url(d)
+    page_url = spec.page(d) if spec.page else url
+    page = browser.client.get(page_url)
+    assert page.status_code == 200, f"{page_url}: {page.status_code}"
+    form = crawl.form_posting_to(page.get_data(as_text=True), page_url, url)
+    assert form is not None, f"no form on {page_url} posts to {url}"
+    typed = {name for name, f in form.fields.items() if f.kind not in FREE_KINDS}
+    valid = spec.valid(d, 0).keys()
+    assert typed <= valid <= form.fields.keys(), f"the valid submission does not match {sorted(form.fields)}"
+    return form.fields
+
+
+def _judge(spec, fields, label, name, response, client, before, after) -> list[str]:
+    """What is wrong with the app's answer to one spoiled submission."""
+    outcome, body = _outcome(client, response)
+    where = f"{label} in {name or 'every field'} -> {response.status_code}"
+    problems = []
+    if crawl.SCRIPT in body:
+        problems.append(f"{where}: the script tag comes back unescaped")
+    if outcome == "server error":
+        return [*problems, f"{where}: server error"]
+    nul_before = crawl.nul_rows(before)
+    if tables := [t for t, n in crawl.nul_rows(after).items() if n > nul_before[t]]:
+        problems.append(f"{where}: stored a NUL character in {tables}")
+    free = label == "unicode" or (name and fields[name].kind in FREE_KINDS) or (name, label) in (spec.accepted or {})
+    if not free:  # odd Unicode, ticked boxes and documented values may be taken; the rest must not
+        if outcome != "refused":
+            problems.append(f"{where}: {outcome}")
+        if changed := crawl.changes(before, after):
+            problems.append(f"{where}: changed {changed}")
+    return problems
+
+
+@pytest.mark.parametrize("endpoint", sorted(FORMS))
+def test_bad_input_is_refused_with_a_message(make_client, district, endpoint):
+    spec = FORMS[endpoint]
+    d = _setup(district)
+    browser = Browser(make_client, d, spec.actor)
+    fields = _form_fields(browser, spec, d)
+    url = spec.url(d)
+    serial = count(1)
+    problems = []
+    payloads = list(_payloads(fields))
+    for label, name, value in payloads:
+        data = value if name is None else {**spec.valid(d, next(serial)), name: value}
+        client = browser.fresh()
+        before = crawl.snapshot()
+        response = client.post(url, data=data)
+        problems += [
+            f"{endpoint} {p}" for p in _judge(spec, fields, label, name, response, client, before, crawl.snapshot())
+        ]
+
+    # The valid submission goes through: the spoiled ones were refused for the spoiled field.
+    client = browser.fresh()
+    before = crawl.snapshot()
+    response = client.post(url, data=spec.valid(d, next(serial)))
+    outcome, _ = _outcome(client, response)
+    assert outcome == "accepted", f"{endpoint}: the valid submission was {outcome} ({response.status_code})"
+    if endpoint != "accounts.login":  # logging in writes nothing
+        assert crawl.changes(before, crawl.snapshot()), f"{endpoint}: the valid submission changed nothing"
+    assert len(payloads) >= 2 + 3 * len(fields)
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
+
+
+# --- bad values in the URL: ids and query strings -------------------------------------------------
+
+BAD_IDS = [0, 2147483648, 99999999999999999999]
+BAD_QUERY = [LONG, "abc", "-1", "99999999999999999999", crawl.SCRIPT, UNICODE, "%", "_"]
+QUERY_KEYS = ["q", "page", "year", "community", "action", "role"]
+
+
+def test_absurd_ids_in_urls_are_404(app, make_client, district):
+    """Every URL id out of range, for the district organiser who may see everything: 404, never a 500."""
+    d = _setup(district)
+    client = english(make_client())
+    login(client, d.organiser_all)
+    problems = []
+    for rule in crawl.routes(app):
+        if not rule.arguments or rule.endpoint in ("static", "core.set_language"):
+            continue
+        for bad in BAD_IDS:
+            for arg in rule.arguments:
+                # Build with 1 then swap the number in, since the converter refuses to build huge ids.
+                path = crawl.build(app, rule.endpoint, **{a: (7654321 if a == arg else 1) for a in rule.arguments})
+                path = path.replace("7654321", str(bad))
+                for method in crawl.methods(rule):
+                    before = crawl.snapshot()
+                    status = client.open(path, method=method).status_code
+                    if status not in (403, 404):
+                        problems.append(f"{method} {path} [{rule.endpoint}]: {status}, expected 404")
+                    if changed := crawl.changes(before, crawl.snapshot()):
+                        problems.append(f"{method} {path}: changed {changed}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("actor", ["organiser_all", "admin_a", "employer_a"])
+def test_bad_query_strings_on_every_page(app, make_client, district, actor):
+    """Search boxes and filters (?q=, ?page=, ?year=, ...) take anything without a 500 or an echoed script."""
+    d = _setup(district)
+    client = english(make_client())
+    login(client, getattr(d, actor))
+    ids = {
+        "user_id": d.resident_a.id,
+        "community_id": d.a.id,
+        "compound_id": d.compound_a.id,
+        "building_id": d.building_a.id,
+        "report_id": d.report_a.id,
+        "street_id": d.street_a.id,
+        "unit_id": d.unit_a.id,
+    }
+    problems = []
+    for rule in crawl.routes(app):
+        if "GET" not in rule.methods or rule.endpoint in ("static", "core.healthz"):
+            continue
+        path = crawl.build(app, rule.endpoint, **{a: ids[a] for a in rule.arguments})
+        for bad in BAD_QUERY:
+            # ?community= apart: a refused community (404) must not hide what the other keys do.
+            for query in ({k: bad for k in QUERY_KEYS if k != "community"}, {"community": bad}):
+                response = client.get(path, query_string=query)
+                if response.status_code >= 500:
+                    problems.append(f"GET {path}?{'&'.join(query)}={bad[:20]!r}: {response.status_code}")
+                if crawl.SCRIPT in response.get_data(as_text=True):
+                    problems.append(f"GET {path}?{'&'.join(query)}=<script>: echoed unescaped")
+    assert not problems, "\n".join(problems)
