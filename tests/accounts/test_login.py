@@ -275,3 +275,16 @@ def test_password_change_to_a_weak_password_is_refused(client, district):
     )
     assert response.status_code == 400
     assert "The password needs both letters and digits." in response.get_data(as_text=True)
+
+
+def test_register_starts_on_choose_a_building_and_requires_one(client, district):
+    english(client)
+    page = client.get("/register").get_data(as_text=True)
+    assert '<option value="" selected>Choose your compound and building</option>' in page
+    response = client.post(
+        "/register",
+        data={"name": "甲", "phone": "13812340001", "building": "", "password": "abc12345", "confirm": "abc12345"},
+    )
+    assert response.status_code == 400
+    assert "This field is required." in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.phone == "13812340001")) is None

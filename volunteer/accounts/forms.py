@@ -6,7 +6,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, Length
 
 from ..accounts.models import Role
-from ..core.forms import clean, max_len, mobile, no_markup, plain_text, required
+from ..core.forms import PlaceholderSelect, clean, max_len, mobile, no_markup, plain_text, required
 
 PASSWORD_HELP = _l("At least 8 characters, with letters and digits.")
 
@@ -28,7 +28,13 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     name = StringField(_l("Name"), filters=[clean], validators=[required(), max_len(40), no_markup, plain_text])
     phone = StringField(_l("Mobile number"), validators=[required(), max_len(20), mobile])
-    building = SelectField(_l("Where you live"), coerce=int, validators=[required()], validate_choice=True)
+    building = SelectField(
+        _l("Where you live"),
+        coerce=int,
+        validators=[required()],
+        validate_choice=True,
+        widget=PlaceholderSelect(_l("Choose your compound and building")),
+    )
     password = _password(_l("Password"))
     confirm = PasswordField(
         _l("Password again"),

@@ -3,7 +3,9 @@
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
+from wtforms.widgets import Select
 
 from . import phone as phones
 
@@ -65,3 +67,18 @@ def _plain(multiline: bool):
 
 plain_text = _plain(multiline=False)
 plain_lines = _plain(multiline=True)
+
+
+class PlaceholderSelect(Select):
+    """A <select> that starts on "choose one" instead of silently on its first option."""
+
+    def __init__(self, placeholder):
+        super().__init__()
+        self.placeholder = placeholder
+
+    def __call__(self, field, **kwargs):
+        html = str(super().__call__(field, **kwargs))
+        selected = " selected" if field.data in (None, "", 0) else ""
+        option = f'<option value=""{selected}>{escape(str(self.placeholder))}</option>'
+        cut = html.index(">") + 1
+        return Markup(html[:cut] + option + html[cut:])
