@@ -5,5 +5,7 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     from .demo.cli import seed_demo
+    from .ledger.cli import ledger_cli, points_cli
 
-    app.cli.add_command(seed_demo)
+    for command in (seed_demo, ledger_cli, points_cli):
+        app.cli.add_command(command)

@@ -1,7 +1,9 @@
-"""Engine set-up: SQLite pragmas and explicit transactions."""
+"""Engine set-up (SQLite pragmas, explicit transactions) and write transactions for services."""
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from ..extensions import db
 
 
 def configure_engine(engine: Engine) -> None:
@@ -22,4 +24,21 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front, so a writer waits its turn (busy_timeout)
+        # instead of failing when a read transaction tries to upgrade after another commit.
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def begin_write() -> None:
+    """Start the caller's unit of work as a fresh write transaction.
+
+    Call it first in a service function that writes money-like rows (points, stock, vouchers).
+    Whatever the session held is committed first (in a request that is only what was read). On
+    SQLite the new transaction is BEGIN IMMEDIATE: writers queue instead of failing. On
+    PostgreSQL the conditional UPDATEs and row locks of the service do the guarding.
+    """
+    if db.session().in_transaction():
+        db.session.commit()
+    options = {"sqlite_begin": "IMMEDIATE"} if db.engine.dialect.name == "sqlite" else {}
+    db.session.connection(execution_options=options)
