@@ -223,3 +223,22 @@ def test_every_community_has_an_audit_history(app):
         )
         assert {"report.create", "role.grant"} <= actions, community.name
     assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.actor_id.is_(None))) == 0
+
+
+def test_points_history_verifies_and_expiry_has_nothing_left_to_do(app):
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from volunteer.demo.build import build_demo
+    from volunteer.extensions import db
+    from volunteer.ledger.expiry import expire_all
+    from volunteer.ledger.models import LedgerEntry, PointsPolicy
+    from volunteer.ledger.verify import mismatches
+
+    build_demo()
+    assert db.session.scalar(select(func.count(PointsPolicy.community_id))) == 4
+    kinds = set(db.session.scalars(select(LedgerEntry.kind).distinct()))
+    assert {"adjust", "expire"} <= kinds
+    assert mismatches() == []
+    assert expire_all(date.today()) == (0, 0)  # the demo already wrote the expiries that were due

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..org.models import Agreement, Building, Community, Compound, MemberReport, Street, Unit
 from . import layout
 from .names import NameMaker, PhoneMaker
+from .points import build_points
 
 
 class AlreadySeeded(RuntimeError):
@@ -96,6 +97,8 @@ class _Builder:
         self._party_members()
         db.session.flush()
         self._audit_trail()
+        build_points(self.communities, self.admins, self.residents, self.rng, self.today)
+        db.session.flush()
         self.result.counts = self._counts()
         return self.result
 
