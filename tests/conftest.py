@@ -63,6 +63,7 @@ class IsolatedClient(FlaskClient):
 def app():
     with tempfile.TemporaryDirectory() as tmp:
         overrides = dict(TEST_CONFIG, SQLALCHEMY_DATABASE_URI=database_url(tmp))
+        overrides["CREDIT_UPLOAD_DIR"] = os.path.join(tmp, "uploads", "declarations")  # not the instance folder
         application = create_app(overrides)
         application.test_client_class = IsolatedClient
         with application.app_context():

@@ -10,6 +10,8 @@ spoiled ones were refused for the spoiled field and not for something else. Bad 
 and bad query strings on every page are tried at the end.
 """
 
+import io
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +24,7 @@ from volunteer.org.models import MemberReport
 
 from . import crawl, factories
 from .conftest import english, login
+from .credit import factories as credit_factories
 
 LONG = "a" * 5000
 UNICODE = "😀\u202e\u200b\x00名字"
@@ -68,6 +71,23 @@ def _unit(name):
 
 def _user_page(d):
     return f"/admin/users/{d.resident_a.id}"
+
+
+def _jpeg():
+    """A fresh real photo for each submission (a file in a form is read once)."""
+    return (io.BytesIO(credit_factories.jpeg_bytes()), "photo.jpg")
+
+
+def _indicator(name):
+    return {"name": name, "description": "说明", "points": "5", "max_awards": "2", "period": "year"}
+
+
+def _credit_url(action, state):
+    return lambda d: f"/credit/declarations/{d.declarations[state].id}/{action}"
+
+
+def _credit_page(state):
+    return lambda d: f"/credit/declarations/{d.declarations[state].id}"
 
 
 FORMS = {
@@ -157,6 +177,53 @@ FORMS = {
     "org.my_report": Spec(
         "new_member", lambda d: "/org/me/report", lambda d, k: {"community": d.a.id, "unit": d.unit_a.id}
     ),
+    "ledger.adjust": Spec(
+        "admin_a",
+        lambda d: f"/communities/{d.a.id}/adjust",
+        lambda d, k: {"phone": d.resident_a.phone, "points": "5", "reason": f"补录{k}", "token": str(uuid.UUID(int=k))},
+    ),
+    "ledger.reverse": Spec(
+        "admin_a", lambda d: f"/ledger/entries/{d.entry_a}/reverse", lambda d, k: {"reason": f"录入错误{k}"}
+    ),
+    "ledger.policy": Spec(
+        "admin_a",
+        lambda d: f"/communities/{d.a.id}/points-policy",
+        lambda d, k: {
+            "expiry_mode": "never",
+            "full_score_points": str(100 + k),
+            "stars2": "10",
+            "stars3": "30",
+            "stars4": "50",
+            "stars5": "70",
+        },
+    ),
+    **{
+        f"credit.{name}": Spec(actor, _credit_url(name, state), valid, page=_credit_page(state))
+        for name, actor, state, valid in (
+            ("review", "collector_a", "submitted", lambda d, k: {"decision": "check", "note": f"已核实{k}"}),
+            ("assess", "council_a", "checked", lambda d, k: {"recommendation": "approve", "reason": f"属实{k}"}),
+            ("decide", "admin_a", "assessed", lambda d, k: {"decision": "approve", "reason": f"同意{k}"}),
+            ("appeal", "resident_a", "rejected", lambda d, k: {"reason": f"有证据{k}"}),
+            ("resubmit", "resident_a", "returned", lambda d, k: {"description": f"补充{k}", "photos": _jpeg()}),
+        )
+    },
+    "credit.declare": Spec(
+        "resident_a",
+        lambda d: "/credit/declare",
+        lambda d, k: {"indicator": d.indicator_a.id, "description": f"申报{k}", "photos": _jpeg()},
+    ),
+    "credit.indicator_new": Spec(
+        "admin_a", lambda d: f"/credit/communities/{d.a.id}/indicators/new", lambda d, k: _indicator(f"新指标{k}")
+    ),
+    "credit.indicator_edit": Spec(
+        "admin_a", lambda d: f"/credit/indicators/{d.indicator_a.id}/edit", lambda d, k: _indicator(f"改指标{k}")
+    ),
+    "credit.indicator_active": Spec(
+        "admin_a",
+        lambda d: f"/credit/indicators/{d.indicator_a.id}/active",
+        lambda d, k: {"active": "0"},
+        page=lambda d: "/credit/indicators",
+    ),
 }
 # POST routes with nothing to type: the object is in the URL (bad ids are tested below).
 NO_INPUT = {
@@ -181,7 +248,24 @@ def _setup(district):
     d = district
     d.new_member = factories.resident(d.building_a, name="新党员", party_member=True)
     d.report_a = db.session.get(MemberReport, d.member_a.reports[0].id)
+    d.indicator_a = credit_factories.indicator(d.a, name="门前三包")
+    states = ("submitted", "returned", "checked", "assessed", "rejected")
+    d.declarations = {s: credit_factories.declaration(d.resident_a, d.indicator_a, s) for s in states}
+    d.photo_a = credit_factories.photo(d.declarations["submitted"])
+    d.entry_a = _points(d.resident_a, d.a)
     return d
+
+
+def _points(user, community) -> int:
+    """A ledger entry to reverse: 50 points earned by `user` in `community`."""
+    from volunteer.core.database import begin_write
+    from volunteer.ledger import services
+
+    begin_write()
+    account = services.account_for(user.id, community.id)
+    entry = services.earn(account, 50, kind="earn_service", key=f"forms:{user.id}", memo="服务").entry
+    db.session.commit()
+    return entry.id
 
 
 def _payloads(fields: dict[str, crawl.Field]):
@@ -340,6 +424,10 @@ def test_bad_query_strings_on_every_page(app, make_client, district, actor):
         "report_id": d.report_a.id,
         "street_id": d.street_a.id,
         "unit_id": d.unit_a.id,
+        "indicator_id": d.indicator_a.id,
+        "declaration_id": d.declarations["submitted"].id,
+        "photo_id": d.photo_a.id,
+        "entry_id": d.entry_a,
     }
     problems = []
     for rule in crawl.routes(app):
@@ -352,6 +440,6 @@ def test_bad_query_strings_on_every_page(app, make_client, district, actor):
                 response = client.get(path, query_string=query)
                 if response.status_code >= 500:
                     problems.append(f"GET {path}?{'&'.join(query)}={bad[:20]!r}: {response.status_code}")
-                if crawl.SCRIPT in response.get_data(as_text=True):
+                if crawl.SCRIPT.encode() in response.get_data():  # bytes: evidence photos are binary
                     problems.append(f"GET {path}?{'&'.join(query)}=<script>: echoed unescaped")
     assert not problems, "\n".join(problems)

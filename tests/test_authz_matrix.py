@@ -20,6 +20,7 @@ from volunteer.org.models import MemberReport
 
 from . import crawl, factories
 from .conftest import login
+from .credit import factories as credit_factories
 
 # Open to everyone, or not a page at all; core.home is still searched for markers below.
 PUBLIC = {"core.home", "core.healthz", "core.set_language", "accounts.login", "accounts.register", "accounts.logout"}
@@ -35,6 +36,10 @@ ARGUMENTS = {
     "agreement_id": "agreement",
     "street_id": "street",
     "unit_id": "unit",
+    "indicator_id": "indicator",
+    "declaration_id": "declaration",
+    "photo_id": "photo",
+    "entry_id": "entries",
 }
 
 ACTORS = [
@@ -60,10 +65,14 @@ ADMIN_PAGES = {
     "org.units": "units are district-wide: names and contacts of employers, no residents",
     "org.unit_new": "units are district-wide; any admin may add one",
     "org.unit": "units are district-wide; the page lists only members and agreements of the viewer's communities",
+    "credit.indicators": "indicators of the admin's own communities; ?community=<other> is a 404",
+    "credit.admin_queue": "declarations waiting in the admin's own communities; ?community=<other> is a 404",
+    "ledger.index": "links to the points pages of the admin's own communities",
 }
 # (actor, endpoint) -> why this actor may open it even though its URL names another community's object.
 ALLOWED = {
     **{(a, "accounts.change_password"): "everyone changes their own password" for a in LOGGED_IN},
+    **{(a, "ledger.my_points"): "everyone sees their own points; ?community=<other> is a 404" for a in LOGGED_IN},
     ("member_a", "org.my_report"): "a party member's own 双报到 page; the community names offered are public",
     ("employer_a", "org.staff"): "the employer's own staff only",
     ("steward_a", "users.desk_register"): "a steward registers residents into their own community's buildings",
@@ -72,6 +81,11 @@ ALLOWED = {
     ("organiser_a", "org.streets"): "the organiser's own street",
     ("organiser_a", "org.community_new"): "new communities in the organiser's own street",
     ("organiser_a", "org.unit_edit"): "organisers edit any unit (units are district-wide)",
+    **{(a, "credit.mine"): "everyone's own declarations (an empty list if they made none)" for a in LOGGED_IN},
+    ("resident_a", "credit.declare"): "a resident declares their own community's indicators",
+    ("member_a", "credit.declare"): "a party member living in a is a resident there too",
+    ("collector_a", "credit.collector_queue"): "declarations of the collector's own compound",
+    ("council_a", "credit.council_queue"): "declarations of the council member's own compound",
 }
 
 
@@ -89,6 +103,10 @@ class Side:
     users: list[int]  # paired with grants by position: grants[i] belongs to users[i]
     grants: list[int]
     markers: list[str] = field(default_factory=list)  # private text that must never show
+    indicator: list[int] = field(default_factory=list)  # credit indicators
+    declaration: list[int] = field(default_factory=list)  # credit declarations
+    photo: list[int] = field(default_factory=list)  # their evidence photos
+    entries: list[int] = field(default_factory=list)  # points ledger entries
 
 
 def _grant(user, role) -> int:
@@ -126,7 +144,39 @@ def populate(d):
     factories.grant(d.two_homes, Role.STEWARD, community_=d.b)
     factories.audit(d.admin_b, d.b, action="user.password_reset", object_id=d.resident_b.id)
     factories.audit(d.admin_c, d.c, action="user.password_reset", object_id=d.resident_c.id)
+    # Credit indicators and a declaration with a photo in each community, waiting for its admin.
+    for key, resident, text in (("a", d.resident_a, "幸福"), ("b", d.resident_b, "和平"), ("c", d.resident_c, "安康")):
+        indicator = credit_factories.indicator(getattr(d, key), name=f"{text}指标")
+        declaration = credit_factories.declaration(
+            resident, indicator, "assessed", description=f"{text}申报", photos_=1
+        )
+        setattr(d, f"indicator_{key}", indicator)
+        setattr(d, f"declaration_{key}", declaration)
+        setattr(d, f"photo_{key}", declaration.photos[0])
+    d.entry_a = _points(d.resident_a, d.a, "幸福积分备注甲")
+    d.entry_b = _points(d.resident_b, d.b, "和平积分备注乙")
+    d.entry_c = _points(d.resident_c, d.c, "安康积分备注丙")
     return d
+
+
+def _points(user, community, memo):
+    """A ledger entry (points earned) of `user` in `community`, its memo a marker."""
+    from volunteer.core.database import begin_write
+    from volunteer.ledger import services
+
+    begin_write()
+    account = services.account_for(user.id, community.id)
+    entry = services.earn(account, 10, kind="earn_credit", key=f"matrix:{user.id}", memo=memo).entry
+    db.session.commit()
+    return entry.id
+
+
+def _credit(d, key: str) -> dict:
+    return {
+        "indicator": [getattr(d, f"indicator_{key}").id],
+        "declaration": [getattr(d, f"declaration_{key}").id],
+        "photo": [getattr(d, f"photo_{key}").id],
+    }
 
 
 def side_b(d) -> Side:
@@ -141,7 +191,9 @@ def side_b(d) -> Side:
         unit=[d.unit_b.id],
         users=[d.resident_b.id, d.admin_b.id],
         grants=[_grant(d.resident_b, Role.RESIDENT), _grant(d.admin_b, Role.ADMIN)],
-        markers=[*markers, *side_c(d).markers, "和平共建条款乙", "和平小区"],
+        markers=[*markers, *side_c(d).markers, "和平共建条款乙", "和平小区", "和平积分备注乙", "和平指标", "和平申报"],
+        **_credit(d, "b"),
+        entries=[d.entry_b],
     )
 
 
@@ -157,7 +209,9 @@ def side_c(d) -> Side:
         unit=[d.unit_c.id],
         users=[d.resident_c.id, d.admin_c.id],
         grants=[_grant(d.resident_c, Role.RESIDENT), _grant(d.admin_c, Role.ADMIN)],
-        markers=[*markers, "安康共建条款丙", "安康小区"],
+        markers=[*markers, "安康共建条款丙", "安康小区", "安康积分备注丙", "安康指标", "安康申报"],
+        **_credit(d, "c"),
+        entries=[d.entry_c],
     )
 
 
@@ -172,6 +226,8 @@ def side_a(d) -> Side:
         unit=[d.unit_a.id],
         users=[d.resident_a.id],
         grants=[_grant(d.resident_a, Role.RESIDENT)],
+        entries=[d.entry_a],
+        **_credit(d, "a"),
     )
 
 
@@ -377,6 +433,9 @@ ADMIN_OWN_REFUSED = {
     "org.community_new": 403,
     "org.my_report": 403,  # admin_a is not a party member
     "org.staff": 403,  # not an employer contact
+    "credit.declare": 403,  # admin_a is no resident
+    "credit.collector_queue": 403,  # nor a collector
+    "credit.council_queue": 403,  # nor a council member
 }
 
 

@@ -88,6 +88,12 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (core_bp, accounts_bp, users_bp, org_bp):
         app.register_blueprint(bp)
+    from .ledger.views import bp as ledger_bp
+
+    app.register_blueprint(ledger_bp)
+    from .credit.views import bp as credit_bp
+
+    app.register_blueprint(credit_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:

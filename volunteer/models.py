@@ -2,5 +2,6 @@
 
 from .accounts.models import RoleGrant, User  # noqa: F401
 from .core.audit import AuditEntry  # noqa: F401
+from .credit.models import Declaration, DeclarationEvent, DeclarationPhoto, Indicator  # noqa: F401
 from .ledger.models import LedgerEntry, PointsAccount, PointsPolicy  # noqa: F401
 from .org.models import Agreement, Building, Community, Compound, MemberReport, Street, Unit  # noqa: F401

@@ -1,7 +1,9 @@
 """Base model mixins and time helpers."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from sqlalchemy import DateTime
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -12,3 +14,26 @@ def utcnow() -> datetime:
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def local_zone() -> ZoneInfo:
+    """The district's time zone: years, days and expiry dates are local, not UTC."""
+    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai") if has_app_context() else "Asia/Shanghai"
+    return ZoneInfo(name)
+
+
+def to_local(moment: datetime) -> datetime:
+    """A stored time in the local zone (SQLite hands back naive UTC values)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(local_zone())
+
+
+def local_year_bounds(year: int) -> tuple[datetime, datetime]:
+    """Start of 1 January of `year` and of the next year, local time, as aware datetimes."""
+    zone = local_zone()
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+
+
+def local_today():
+    return datetime.now(local_zone()).date()

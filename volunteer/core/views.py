@@ -1,7 +1,5 @@
 """Home page per role, language switch, audit log page, health check."""
 
-from datetime import date
-
 from flask import Blueprint, abort, redirect, render_template, request, session
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -11,6 +9,7 @@ from ..extensions import db
 from ..org.models import Community, MemberReport
 from . import permissions as perm
 from .audit import AuditEntry
+from .models import local_today
 from .pagination import paginate
 from .redirects import safe_next
 
@@ -26,7 +25,7 @@ def home():
 
 def home_context(user) -> dict:
     """What each of the user's roles should do next, gathered for one page."""
-    year = date.today().year
+    year = local_today().year
     report = db.session.scalar(select(MemberReport).where(MemberReport.user_id == user.id, MemberReport.year == year))
     admin_ids = perm.community_ids(user, Role.ADMIN)
     desk_ids = perm.community_ids(user, Role.STEWARD, Role.ADMIN)

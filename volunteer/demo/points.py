@@ -1,7 +1,8 @@
 """The demo's points: each community's policy and a history written through the ledger service."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
+from ..core.models import local_zone
 from ..extensions import db
 from ..ledger import services
 from ..ledger.models import PointsPolicy
@@ -15,7 +16,7 @@ POLICIES = [  # (expiry mode, points for a full score, star thresholds)
 
 
 def _moment(day: date, rng) -> datetime:
-    return datetime.combine(day, time(9), tzinfo=UTC) + timedelta(minutes=rng.randrange(9 * 60))
+    return datetime.combine(day, time(9), tzinfo=local_zone()) + timedelta(minutes=rng.randrange(9 * 60))
 
 
 def build_points(communities, admins, residents, rng, today: date) -> None:
@@ -43,7 +44,7 @@ def build_points(communities, admins, residents, rng, today: date) -> None:
                     older,
                     key=f"expire:{account.id}:{two_years_ago}:0",
                     memo=f"points earned in {two_years_ago}",
-                    at=datetime(today.year, 1, 1, tzinfo=UTC),
+                    at=datetime(today.year, 1, 1, tzinfo=local_zone()),
                 )
         _carry_over(account, rng.randrange(10, 70, 5), last_year, admin, rng)
 

@@ -1,10 +1,9 @@
 """flask ledger verify; flask points expire."""
 
-from datetime import date
-
 import click
 from flask.cli import AppGroup
 
+from ..core.models import local_today
 from .expiry import expire_all
 from .verify import mismatches
 
@@ -31,6 +30,6 @@ def verify_command():
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as of this date (default: today).")
 def expire_command(today):
     """Write expiry entries for points past their community's expiry date. Safe to run twice."""
-    day = today.date() if today else date.today()
+    day = today.date() if today else local_today()
     accounts, points = expire_all(day)
     click.echo(f"expired {points} points on {accounts} accounts as of {day.isoformat()}")

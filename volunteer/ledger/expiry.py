@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from ..core.database import begin_write
+from ..core.models import local_zone, to_local
 from ..extensions import db
 from . import services
 from .models import EARN_KINDS, LedgerEntry, PointsAccount, PointsPolicy
@@ -49,7 +50,7 @@ def lots(account_id: int) -> list[Lot]:
             original.kind in EARN_KINDS or (original.kind == "adjust" and original.amount > 0)
         )
         if gives:  # an earning, or the reversal of one, changes the lot of the year it was earned
-            year = original.at.year
+            year = to_local(original.at).year
             earned[year] = earned.get(year, 0) + entry.amount
         else:  # spends, expiries, negative adjustments, and reversals of those
             taken -= entry.amount
@@ -87,7 +88,7 @@ def expire_account(account_id: int, today: date) -> int:
                 LedgerEntry.account_id == account.id, LedgerEntry.kind == "expire"
             )
         )
-        at = datetime.combine(lot.expires_on + timedelta(days=1), time(0), tzinfo=UTC)
+        at = datetime.combine(lot.expires_on + timedelta(days=1), time(0), tzinfo=local_zone())
         services.expire(
             account,
             points,

@@ -86,7 +86,7 @@ def post(
     ).rowcount
     if changed != 1:
         savepoint.rollback()
-        raise InsufficientPoints()
+        return _after_refusal(key, reverses, account, kind)
     entry = LedgerEntry(
         account_id=account.id,
         kind=kind,
@@ -117,6 +117,16 @@ def _same_posting(existing: LedgerEntry, account: PointsAccount, kind: str) -> P
     if existing.account_id != account.id or existing.kind != kind:
         raise DomainError("key_conflict", _l("This request was already used for a different change."))
     return Posting(existing, False)
+
+
+def _after_refusal(key: str, reverses, account, kind) -> Posting:
+    """The guard refused: a racer may have written this key (or this reversal) first, which made it so."""
+    existing = db.session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
+    if existing is not None:
+        return _same_posting(existing, account, kind)
+    if reverses is not None and db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == reverses.id)):
+        raise DomainError("already_reversed", _l("This entry has already been reversed."))
+    raise InsufficientPoints()
 
 
 def _existing_after_race(key: str, reverses, account, kind) -> Posting:

@@ -1,11 +1,11 @@
 """Star ratings (积分管理·星级评定): a yearly 100-point score and 1-5 stars from points earned."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
+from ..core.models import local_year_bounds
 from ..extensions import db
 from .expiry import policy_for
 from .models import EARN_KINDS, LedgerEntry, PointsAccount, PointsPolicy
@@ -20,7 +20,7 @@ class Rating:
 
 
 def _year_bounds(year: int):
-    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    return local_year_bounds(year)
 
 
 def earned_in_year(community_id: int, year: int, user_id: int | None = None) -> dict[int, int]:

@@ -1,7 +1,6 @@
 """Forms for the organisation pages: the four levels, units, agreements and 双报到 reports."""
 
 import re
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -9,6 +8,7 @@ from wtforms import DateField, EmailField, IntegerField, SelectField, StringFiel
 from wtforms.validators import Email, NumberRange, Optional, ValidationError
 
 from ..core.forms import clean, max_len, mobile, no_markup, plain_lines, plain_text, required
+from ..core.models import local_today
 from .models import COMPOUND_KINDS
 
 OFFICE_PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,18}[0-9]$")
@@ -117,7 +117,7 @@ class ReportForm(MyReportForm):
     )
     year = IntegerField(
         _l("Year"),
-        default=lambda: date.today().year,
+        default=lambda: local_today().year,
         validators=[required(), NumberRange(FIRST_YEAR, LAST_YEAR, message=_l("Choose a year between 2000 and 2100."))],
     )
 

@@ -1,7 +1,5 @@
 """双报到 pages: admins' per-community list, recording and cancelling; a member's own report; employers' staff."""
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,6 +9,7 @@ from ..accounts.models import User
 from ..accounts.services import find_by_phone
 from ..core import permissions as perm
 from ..core.errors import DomainError
+from ..core.models import local_today
 from ..core.pagination import like, paginate, search_term
 from ..extensions import db
 from . import access, services
@@ -23,7 +22,7 @@ from .views import FORM, bp, done, form_page, save
 
 def year_arg() -> tuple[int, str | None]:
     """?year=, defaulting to this year; a bad value falls back with a message to show."""
-    this_year = date.today().year
+    this_year = local_today().year
     raw = (request.args.get("year") or "").strip()
     if not raw:
         return this_year, None
@@ -143,7 +142,7 @@ def my_report():
     if not current_user.is_party_member:
         return render_template("org/not_member.html"), 403
     member = current_user._get_current_object()
-    year = date.today().year
+    year = local_today().year
     form = MyReportForm()
     form.community.choices = community_choices()
     form.unit.choices = unit_choices()

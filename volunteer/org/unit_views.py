@@ -1,7 +1,5 @@
 """Units (employers and other units in the area) and co-building agreements with communities."""
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,6 +8,7 @@ from sqlalchemy import or_, select
 from ..accounts.models import Role, User
 from ..core import permissions as perm
 from ..core.errors import DomainError
+from ..core.models import local_today
 from ..core.pagination import like, paginate, search_term
 from ..extensions import db
 from . import access, services
@@ -53,7 +52,7 @@ def unit_new():
 def unit(unit_id: int):
     unit = access.get_unit(unit_id)
     ids = perm.community_ids(current_user, Role.ADMIN)
-    year = date.today().year
+    year = local_today().year
     agreements = db.session.scalars(
         select(Agreement)
         .where(Agreement.unit_id == unit.id, Agreement.community_id.in_(ids))
@@ -72,7 +71,7 @@ def unit(unit_id: int):
         agreements=agreements,
         members=members,
         year=year,
-        today=date.today(),
+        today=local_today(),
         can_edit=access.can_edit_unit(unit, ids),
     )
 
@@ -119,7 +118,7 @@ def agreements(community_id: int):
         .where(Agreement.community_id == community.id)
         .order_by(Agreement.signed_on.desc(), Agreement.id.desc())
     ).all()
-    page = render_template("org/agreements.html", community=community, agreements=rows, form=form, today=date.today())
+    page = render_template("org/agreements.html", community=community, agreements=rows, form=form, today=local_today())
     return page, 400 if form.is_submitted() else 200
 
 

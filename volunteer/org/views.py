@@ -4,8 +4,6 @@ Units and agreements live in unit_views.py, 双报到 reports in report_views.py
 their routes to `bp` and are imported at the bottom of this module.
 """
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,6 +12,7 @@ from sqlalchemy import func, or_, select
 from ..accounts.models import User
 from ..core import permissions as perm
 from ..core.errors import DomainError
+from ..core.models import local_today
 from ..core.pagination import like, paginate, search_term
 from ..extensions import db
 from . import access, services
@@ -198,7 +197,7 @@ def _community_fields(form) -> dict:
 def community(community_id: int):
     community = access.get_managed(Community, community_id)
     residents = count_by(User.building_id, [b.id for c in community.compounds for b in c.buildings])
-    today = date.today()
+    today = local_today()
     agreements = db.session.scalars(select(Agreement).where(Agreement.community_id == community.id)).all()
     reports = db.session.scalar(
         select(func.count(MemberReport.id)).where(
