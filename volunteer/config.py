@@ -53,6 +53,8 @@ def from_environ(instance_path: str) -> dict:
         # and the audit log see the client's address, not the proxy's.
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", 0)),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", 20)),
+        "CREDIT_UPLOAD_DIR": os.environ.get("CREDIT_UPLOAD_DIR") or None,
+        "CREDIT_PHOTO_MAX_BYTES": int(os.environ.get("CREDIT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
     }
 

@@ -21,6 +21,7 @@ from ..core.errors import DomainError, NotAllowed
 from ..core.models import utcnow
 from ..extensions import db
 from ..ledger import services as ledger
+from ..ledger.models import PointsAccount
 from . import photos as photo_files
 from .access import is_admin_of, resident_community, serves
 from .models import PERIODS, RECOMMENDATIONS, Declaration, DeclarationEvent, DeclarationPhoto, Indicator
@@ -347,6 +348,10 @@ def decide(declaration_id: int, actor, decision: str, reason: str = "") -> Decla
         return declaration
     indicator = declaration.indicator
     now = utcnow()
+    account = ledger.account_for(declaration.user_id, declaration.community_id)
+    # Lock the resident's account: two admins approving two declarations of one indicator at
+    # once must count each other's award against max_awards.
+    db.session.execute(select(PointsAccount.id).where(PointsAccount.id == account.id).with_for_update())
     if (
         indicator.max_awards is not None
         and awards_in_period(declaration.user_id, indicator, now) >= indicator.max_awards
@@ -365,7 +370,6 @@ def decide(declaration_id: int, actor, decision: str, reason: str = "") -> Decla
     declaration.points_awarded = indicator.points
     declaration.approved_at = now
     _move(declaration, actor, "approved", reason)
-    account = ledger.account_for(declaration.user_id, declaration.community_id)
     ledger.earn(
         account,
         indicator.points,
