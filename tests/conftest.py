@@ -9,9 +9,11 @@ import os
 import tempfile
 from pathlib import Path
 
+import psycopg
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
 
 from volunteer import create_app
 from volunteer.extensions import db, limiter
@@ -43,7 +45,23 @@ def pytest_configure(config):
 
 def database_url(tmp_dir: str) -> str:
     url = os.environ.get("DATABASE_URL")
-    return url or "sqlite:///" + os.path.join(tmp_dir, "test.sqlite")
+    if not url:
+        return "sqlite:///" + os.path.join(tmp_dir, "test.sqlite")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and url.startswith("postgresql"):
+        return worker_database(url, worker)
+    return url
+
+
+def worker_database(url: str, worker: str) -> str:
+    """Each xdist worker gets its own fresh PostgreSQL database beside the one named."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 class IsolatedClient(FlaskClient):

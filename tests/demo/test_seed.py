@@ -2,9 +2,11 @@
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
+from contextlib import closing, suppress
 from datetime import date
 
 import pytest
@@ -12,9 +14,11 @@ from sqlalchemy import func, select
 
 from volunteer.accounts.models import Role, RoleGrant, User
 from volunteer.core import phone as phones
+from volunteer.credit.models import Declaration, Indicator
 from volunteer.demo import layout
 from volunteer.demo.build import AlreadySeeded, build_demo
 from volunteer.extensions import db
+from volunteer.ledger.models import LedgerEntry, PointsAccount
 from volunteer.org.models import Agreement, Building, Community, Compound, MemberReport, Street, Unit
 
 from .. import factories
@@ -53,6 +57,24 @@ def snapshot() -> dict:
                 .join(MemberReport.user)
                 .join(MemberReport.community)
                 .join(MemberReport.unit)
+            ).all()
+        ),
+        "declarations": sorted(
+            db.session.execute(
+                select(
+                    User.phone, Indicator.name, Declaration.state, Declaration.points_awarded, Declaration.approved_at
+                )
+                .select_from(Declaration)
+                .join(Declaration.user)
+                .join(Declaration.indicator)
+            ).all()
+        ),
+        "entries": sorted(
+            db.session.execute(
+                select(User.phone, LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.memo, LedgerEntry.at)
+                .select_from(LedgerEntry)
+                .join(LedgerEntry.account)
+                .join(PointsAccount.user)
             ).all()
         ),
     }
@@ -172,6 +194,7 @@ def test_reset_rebuilds_the_same_district(app, seeded):
     assert result.exit_code == 0, result.output
     assert snapshot() == before
     assert count(Street) == 2 and len(grants(Role.RESIDENT)) == 300 and count(MemberReport) == 60
+    assert len(before["declarations"]) >= 400 and len(before["entries"]) >= 600
 
 
 def test_build_demo_is_callable_directly_and_guards_itself(app):
@@ -192,6 +215,22 @@ def test_another_seed_gives_other_people_in_the_same_places(app):
     assert first["users"] != second["users"]
 
 
+def remove_photo_files(database) -> None:
+    """The command stores evidence photos in the instance folder (there is no setting for it in the
+    environment): remove the ones this database holds, so test runs leave nothing behind."""
+    if not database.exists():
+        return
+    with closing(sqlite3.connect(database)) as conn:
+        try:
+            names = [row[0] for row in conn.execute("SELECT filename FROM credit_declaration_photos")]
+        except sqlite3.OperationalError:
+            return
+    folder = os.path.join(ROOT, "instance", "uploads", "declarations")
+    for name in names:
+        with suppress(OSError):
+            os.remove(os.path.join(folder, os.path.basename(name)))
+
+
 def test_the_readme_command_migrates_a_fresh_sqlite_file_and_builds(tmp_path):
     env = dict(
         os.environ,
@@ -200,7 +239,10 @@ def test_the_readme_command_migrates_a_fresh_sqlite_file_and_builds(tmp_path):
         ARGON2_MEMORY_COST="1024",
     )
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"]
-    first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    try:
+        first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        remove_photo_files(tmp_path / "fresh.sqlite")
     assert first.returncode == 0, first.stderr
     assert "13900000001" in first.stdout and layout.PASSWORD in first.stdout
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -208,37 +250,159 @@ def test_the_readme_command_migrates_a_fresh_sqlite_file_and_builds(tmp_path):
     assert "--reset" in again.stderr
 
 
-def test_every_community_has_an_audit_history(app):
-    from sqlalchemy import func, select
+# --- credit points: indicators, declarations in every state, their points ------------------------
 
-    from volunteer.core.audit import AuditEntry
-    from volunteer.demo.build import build_demo
-    from volunteer.extensions import db
-    from volunteer.org.models import Community
+CREDIT_STATES = {"submitted", "returned", "checked", "assessed", "approved", "rejected", "appealed"}
 
-    build_demo()
+
+def user_by_phone(code: str) -> User:
+    return db.session.scalar(select(User).where(User.phone == layout.fixed_phone(code)))
+
+
+def test_every_community_has_indicators_and_declarations_in_every_state(app):
+    from volunteer.credit.access import is_admin_of, serves
+    from volunteer.credit.models import Declaration, DeclarationPhoto, Indicator
+    from volunteer.credit.photos import path_of
+
+    result = build_demo()
     for community in db.session.scalars(select(Community)):
-        actions = set(
-            db.session.scalars(select(AuditEntry.action).where(AuditEntry.community_id == community.id))
-        )
-        assert {"report.create", "role.grant"} <= actions, community.name
-    assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.actor_id.is_(None))) == 0
+        indicators = list(db.session.scalars(select(Indicator).where(Indicator.community_id == community.id)))
+        assert 8 <= len(indicators) <= 12, community.name
+        assert sum(not i.active for i in indicators) == 1
+        assert all(i.description and i.points > 0 for i in indicators)
+        assert any(i.evidence_required for i in indicators) and any(i.max_awards for i in indicators)
+        states = set(db.session.scalars(select(Declaration.state).where(Declaration.community_id == community.id)))
+        assert states == CREDIT_STATES, community.name
+    declarations = list(db.session.scalars(select(Declaration)))
+    assert len(declarations) == result.counts["declarations"] >= 400
+    states = Counter(d.state for d in declarations)
+    assert states["approved"] > len(declarations) / 2  # the majority
+    assert any(d.appealed and d.state == "approved" for d in declarations)  # approved after an appeal
+    assert any(d.appealed and d.state == "rejected" for d in declarations)  # rejected, final
+    for d in declarations:
+        events = d.events
+        assert events[0].from_state is None and events[0].to_state == "submitted"
+        assert events[0].actor_id == d.user_id and events[0].at == d.created_at
+        for before, after in zip(events, events[1:], strict=False):
+            assert after.from_state == before.to_state and after.at > before.at
+        assert events[-1].to_state == d.state
+        assert d.appealed == any(e.to_state == "appealed" for e in events)
+        assert (d.state == "approved") == (d.points_awarded is not None) == (d.approved_at is not None)
+        for e in events[1:]:
+            if e.to_state in ("returned", "checked"):
+                assert serves(e.actor, Role.COLLECTOR, d.community_id, d.compound_id)
+            elif e.to_state == "assessed":
+                assert serves(e.actor, Role.COUNCIL, d.community_id, d.compound_id) and d.recommendation
+            elif e.to_state in ("approved", "rejected"):
+                assert is_admin_of(e.actor, d.community_id) and (e.to_state == "approved" or e.note)
+            else:  # resubmitted or appealed by the resident
+                assert e.actor_id == d.user_id
+            if e.to_state == "returned":
+                assert e.note  # the collector says what is missing
+        if d.indicator.evidence_required:
+            assert d.photos
+    photos = list(db.session.scalars(select(DeclarationPhoto)))
+    assert photos and all(os.path.getsize(path_of(p.filename)) == p.size for p in photos)
 
 
-def test_points_history_verifies_and_expiry_has_nothing_left_to_do(app):
-    from datetime import date
-
-    from sqlalchemy import func, select
-
-    from volunteer.demo.build import build_demo
-    from volunteer.extensions import db
+def test_approvals_are_earn_credit_entries_one_to_one_and_the_ledger_verifies(app):
+    from volunteer.core.audit import AuditEntry
+    from volunteer.credit.models import Declaration
     from volunteer.ledger.expiry import expire_all
     from volunteer.ledger.models import LedgerEntry, PointsPolicy
     from volunteer.ledger.verify import mismatches
 
     build_demo()
+    approved = {d.id: d for d in db.session.scalars(select(Declaration).where(Declaration.state == "approved"))}
+    credits = list(db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "earn_credit")))
+    assert len(credits) == len(approved)
+    assert {(e.source_type, e.source_id) for e in credits} == {("Declaration", i) for i in approved}
+    for entry in credits:
+        declaration = approved[entry.source_id]
+        assert entry.idempotency_key == f"declaration:{declaration.id}:approve"
+        assert entry.amount == declaration.points_awarded
+        assert entry.at == declaration.approved_at
+        assert entry.account.user_id == declaration.user_id
+        assert entry.account.community_id == declaration.community_id
+    # A year of history, nothing dated after today.
+    times = [e.at for e in credits]
+    assert (max(times) - min(times)).days >= 300
+    assert max(times).date() < date.today()
+
+    for community in db.session.scalars(select(Community)):  # every community's audit log has a history
+        mine = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.community_id == community.id)))
+        assert {"report.create", "role.grant", "credit_declaration.approve", "points.adjust"} <= mine, community.name
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.actor_id.is_(None))) == 0
+    actions = Counter(db.session.scalars(select(AuditEntry.action)))
+    rejected = db.session.scalar(
+        select(func.count()).select_from(Declaration).where(Declaration.state.in_(("rejected", "appealed")))
+    )
+    assert actions["credit_declaration.approve"] == len(approved)
+    assert actions["credit_declaration.reject"] >= rejected
+    assert actions["credit_declaration.appeal"] >= 4
+    assert actions["points.adjust"] >= 4 and actions["points.reverse"] == 1
+    assert actions["credit_indicator.create"] >= 32 and actions["credit_indicator.deactivate"] == 4
+
+    adjustments = list(db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "adjust")))
+    assert all(e.memo and e.actor_id for e in adjustments)
+    assert any(e.amount < 0 for e in adjustments)
+    reversal = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "reversal"))
+    assert reversal.reverses.kind == "adjust" and reversal.amount == -reversal.reverses.amount and reversal.memo
+
     assert db.session.scalar(select(func.count(PointsPolicy.community_id))) == 4
     kinds = set(db.session.scalars(select(LedgerEntry.kind).distinct()))
-    assert {"adjust", "expire"} <= kinds
+    assert {"adjust", "expire", "earn_credit", "reversal"} <= kinds
     assert mismatches() == []
     assert expire_all(date.today()) == (0, 0)  # the demo already wrote the expiries that were due
+
+
+def test_demo_users_have_lived_in_pages_and_staff_have_queues(app, seeded, client):
+    from volunteer.credit.models import Declaration
+    from volunteer.credit.views import queue_count
+    from volunteer.ledger import stars
+    from volunteer.ledger.models import LedgerEntry, PointsAccount
+
+    resident, volunteer = user_by_phone(layout.DEMO_RESIDENT), user_by_phone(layout.DEMO_VOLUNTEER)
+    community_id = resident.building.compound.community_id
+    for user, least in ((resident, 25), (volunteer, 20)):
+        states = {d.state for d in db.session.scalars(select(Declaration).where(Declaration.user_id == user.id))}
+        assert len(states) >= 4 and "approved" in states
+        entries = db.session.scalar(
+            select(func.count(LedgerEntry.id)).join(LedgerEntry.account).where(PointsAccount.user_id == user.id)
+        )
+        assert entries >= least
+    rating = stars.rating(resident.id, community_id, date.today().year)
+    assert rating.earned > 0 and 2 <= rating.stars <= 5
+    ranking = stars.ranking(community_id, date.today().year)
+    assert resident.id in [r.user_id for r in ranking] and len(ranking) >= 20
+    assert len({r.stars for r in ranking}) >= 3
+
+    assert queue_count(user_by_phone("311"), Role.COLLECTOR) > 0
+    assert queue_count(user_by_phone("411"), Role.COUNCIL) > 0
+    for number in range(1, 5):
+        assert queue_count(user_by_phone(f"01{number}"), Role.ADMIN) > 0
+
+    password = layout.PASSWORD
+    mine = db.session.scalar(
+        select(Declaration).where(Declaration.user_id == resident.id, Declaration.state == "returned")
+    )
+    photo = db.session.scalar(
+        select(Declaration).where(Declaration.user_id == resident.id, Declaration.photos.any())
+    ).photos[0]
+    pages = {
+        resident.phone: ["/points", "/credit/mine", f"/credit/declarations/{mine.id}", f"/credit/photos/{photo.id}"],
+        layout.fixed_phone("311"): ["/credit/queue/collect"],
+        layout.fixed_phone("411"): ["/credit/queue/assess"],
+        layout.fixed_phone("011"): [
+            "/credit/queue/approve",
+            f"/communities/{community_id}/ledger",
+            f"/communities/{community_id}/ranking",
+            "/credit/indicators",
+        ],
+    }
+    for phone, urls in pages.items():
+        assert client.post("/login", data={"phone": phone, "password": password}).status_code == 302
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (phone, url)
+        client.post("/logout")

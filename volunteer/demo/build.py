@@ -9,9 +9,12 @@ from sqlalchemy import inspect, select, text
 from ..accounts.auth import hash_password
 from ..accounts.models import Role, RoleGrant, User
 from ..core.audit import record
+from ..credit import photos as photo_files
+from ..credit.models import DeclarationPhoto
 from ..extensions import db
 from ..org.models import Agreement, Building, Community, Compound, MemberReport, Street, Unit
 from . import layout
+from .credit import build_credit
 from .names import NameMaker, PhoneMaker
 from .points import build_points
 
@@ -34,6 +37,7 @@ class Login:
 class DemoResult:
     logins: list[Login] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    credit: dict[str, int] = field(default_factory=dict)  # declarations by state, photos, adjustments
 
 
 def has_data() -> bool:
@@ -53,9 +57,18 @@ def wipe_all() -> None:
             db.session.execute(table.delete())
 
 
+def photo_filenames() -> list[str]:
+    """The stored evidence photos' file names (none if the table is not there yet)."""
+    if DeclarationPhoto.__tablename__ not in inspect(db.session.connection()).get_table_names():
+        return []
+    return list(db.session.scalars(select(DeclarationPhoto.filename)))
+
+
 def build_demo(rng_seed: int = layout.RNG_SEED, *, reset: bool = False, today: date | None = None) -> DemoResult:
     """Create the whole demo district and commit once; refuse if data exists unless `reset`."""
+    old_photos: list[str] = []
     if reset:
+        old_photos = photo_filenames()
         wipe_all()
     elif has_data():
         raise AlreadySeeded("the database already has data")
@@ -65,7 +78,9 @@ def build_demo(rng_seed: int = layout.RNG_SEED, *, reset: bool = False, today: d
         db.session.commit()
     except Exception:
         db.session.rollback()
+        photo_files.remove(builder.photo_files)  # the files of the photos that were not kept
         raise
+    photo_files.remove(old_photos)  # the wiped rows' files, once the wipe is committed
     return result
 
 
@@ -84,6 +99,9 @@ class _Builder:
         self.users = 0
         self.residents: list[User] = []
         self.plain_residents: list[User] = []  # no staff seat: the pool party members come from
+        self.collectors: dict[int, User] = {}  # compound id -> its information collector
+        self.councils: dict[int, list[User]] = {}  # compound id -> its council members
+        self.photo_files: list[str] = []  # evidence photo files written during the build
 
     def run(self) -> DemoResult:
         self._organisation()
@@ -97,9 +115,31 @@ class _Builder:
         self._party_members()
         db.session.flush()
         self._audit_trail()
-        build_points(self.communities, self.admins, self.residents, self.rng, self.today)
+        build_points(
+            self.communities,
+            self.admins,
+            self.residents,
+            self.rng,
+            self.today,
+            always=(self.demo_resident, self.demo_volunteer),
+        )
         db.session.flush()
+        credit_counts = build_credit(
+            communities=self.communities,
+            admins=self.admins,
+            collectors=self.collectors,
+            councils=self.councils,
+            residents=self.residents,
+            demo_users=(self.demo_resident, self.demo_volunteer),
+            rng=self.rng,
+            today=self.today,
+            written=self.photo_files,
+        )
         self.result.counts = self._counts()
+        for key in ("credit indicators", "declarations", "evidence photos", "adjustments"):
+            self.result.counts[key] = credit_counts.get(key, 0)
+        self.result.counts["approved"] = credit_counts.get("approved", 0) + credit_counts.get("appeal_approved", 0)
+        self.result.credit = credit_counts
         return self.result
 
     # organisation ---------------------------------------------------------------------------
@@ -208,6 +248,10 @@ class _Builder:
                     phone = layout.fixed_phone(layout.compound_staff(seat, cno, mno))
                     user = self._resident(self.rng.choice(compound.buildings), phone)
                     self._grant(user, role, community=community, compound=compound, by=self.admins[community.id])
+                    if role == Role.COLLECTOR:
+                        self.collectors[compound.id] = user
+                    else:
+                        self.councils.setdefault(compound.id, []).append(user)
                     if cno == 1 and mno == 1 and seat < 2:
                         self._login(role, user, f"{community.name} · {compound.name}")
 

@@ -8,10 +8,10 @@ from ..ledger import services
 from ..ledger.models import PointsPolicy
 
 POLICIES = [  # (expiry mode, points for a full score, star thresholds)
-    ("end_of_next_year", 200, [20, 40, 60, 80]),
+    ("end_of_next_year", 200, [15, 30, 55, 85]),
     ("end_of_next_year", 150, [15, 35, 60, 85]),
-    ("end_of_next_year", 200, [20, 40, 60, 80]),
-    ("never", 300, [10, 30, 50, 75]),
+    ("end_of_next_year", 150, [15, 30, 50, 75]),
+    ("never", 200, [10, 30, 50, 75]),
 ]
 
 
@@ -19,8 +19,10 @@ def _moment(day: date, rng) -> datetime:
     return datetime.combine(day, time(9), tzinfo=local_zone()) + timedelta(minutes=rng.randrange(9 * 60))
 
 
-def build_points(communities, admins, residents, rng, today: date) -> None:
-    """Policies, then opening balances carried over from the paper ledgers, then their expiry."""
+def build_points(communities, admins, residents, rng, today: date, always=()) -> None:
+    """Policies, then opening balances carried over from the paper ledgers, then their expiry.
+
+    About half the residents (and everyone in `always`) had points on paper before."""
     for community, (mode, full, thresholds) in zip(communities, POLICIES, strict=True):
         db.session.add(
             PointsPolicy(
@@ -30,7 +32,7 @@ def build_points(communities, admins, residents, rng, today: date) -> None:
     db.session.flush()
     last_year, two_years_ago = today.year - 1, today.year - 2
     for user in residents:
-        if rng.random() > 0.45:
+        if user not in always and rng.random() > 0.45:
             continue
         community = user.building.compound.community
         admin = admins[community.id]
