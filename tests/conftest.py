@@ -101,13 +101,15 @@ def wipe(app) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _ctx(app):
+def _ctx(app, request):
     # Flask-Limiter keeps `enabled` on the shared Limiter: an extra app must not leak it.
     saved = (limiter.enabled, limiter.initialized)
     with app.app_context():
         yield
         db.session.remove()
-        wipe(app)
+        # Tests marked shared_rows read data a module fixture built once and wipes itself.
+        if request.node.get_closest_marker("shared_rows") is None:
+            wipe(app)
     limiter.enabled, limiter.initialized = saved
     factories.reset()
 
