@@ -24,7 +24,7 @@ from ..accounts.services import find_by_phone
 from ..core import permissions as perm
 from ..core.errors import DomainError
 from ..core.models import local_today
-from ..core.pagination import MAX_PAGE, paginate, search_term
+from ..core.pagination import MAX_PAGE, community_arg, paginate, search_term, year_arg
 from ..extensions import db
 from ..org.models import Community
 from . import csv_export, queries, services, stars
@@ -35,7 +35,6 @@ from .policies import save_policy
 
 bp = Blueprint("ledger", __name__)
 FORM = ("GET", "POST")
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 RESIDENT_TOP = 20
 
 
@@ -52,25 +51,6 @@ def _admin_community(community_id: int) -> Community:
     if community is None or community.id not in ids:
         abort(404)
     return community
-
-
-def _year() -> tuple[int, str | None]:
-    this_year = local_today().year
-    raw = (request.args.get("year") or "").strip()
-    if not raw:
-        return this_year, None
-    if raw.isascii() and raw.isdigit() and FIRST_YEAR <= int(raw) <= LAST_YEAR:
-        return int(raw), None
-    return this_year, _("Choose a year between 2000 and 2100.")
-
-
-def _community_arg(ids: set[int]) -> int | None:
-    raw = (request.args.get("community") or "").strip()
-    if not raw:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) not in ids:
-        abort(404)
-    return int(raw)
 
 
 def _form_page(template: str, **context):
@@ -139,7 +119,7 @@ def points_summary(user) -> list[dict]:
 @login_required
 def my_points():
     mine = queries.communities(queries.member_community_ids(current_user))
-    chosen = _community_arg({c.id for c in mine})
+    chosen = community_arg({c.id for c in mine})
     community = next((c for c in mine if c.id == chosen), mine[0] if mine else None)
     if community is None:
         return render_template("ledger/points.html", community=None, communities=[])
@@ -313,7 +293,7 @@ def ranking(community_id: int):
     is_admin = perm.has_role(current_user, community.id, Role.ADMIN)
     if not is_admin and community.id not in queries.member_community_ids(current_user):
         abort(404)
-    year, error = _year()
+    year, error = year_arg()
     ratings = stars.ranking(community.id, year)
     if not is_admin:
         ratings = ratings[:RESIDENT_TOP]
@@ -343,7 +323,7 @@ def member(community_id: int, user_id: int):
         user = db.session.get(User, user_id)  # moved away, but still has points here
     if user is None:
         abort(404)
-    year, error = _year()
+    year, error = year_arg()
     account = services.find_account(user.id, community.id)
     recent = []
     if account is not None:

@@ -1,6 +1,6 @@
 """双报到 pages: admins' per-community list, recording and cancelling; a member's own report; employers' staff."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
@@ -10,35 +10,14 @@ from ..accounts.services import find_by_phone
 from ..core import permissions as perm
 from ..core.errors import DomainError
 from ..core.models import local_today
-from ..core.pagination import like, paginate, search_term
+from ..core.pagination import community_arg, like, paginate, search_term, year_arg
 from ..extensions import db
 from . import access, services
-from .forms import FIRST_YEAR, LAST_YEAR, CancelReportForm, MyReportForm, ReportForm
+from .forms import CancelReportForm, MyReportForm, ReportForm
 from .models import Community, MemberReport, Unit
 from .queries import community_choices
 from .unit_views import unit_choices
 from .views import FORM, bp, done, form_page, save
-
-
-def year_arg() -> tuple[int, str | None]:
-    """?year=, defaulting to this year; a bad value falls back with a message to show."""
-    this_year = local_today().year
-    raw = (request.args.get("year") or "").strip()
-    if not raw:
-        return this_year, None
-    if raw.isascii() and raw.isdigit() and FIRST_YEAR <= int(raw) <= LAST_YEAR:
-        return int(raw), None
-    return this_year, _("Choose a year between 2000 and 2100.")
-
-
-def community_arg(ids: set[int]) -> int | None:
-    """?community=: one of the user's communities, or None for all; another community is a 404."""
-    raw = (request.args.get("community") or "").strip()
-    if not raw:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) not in ids:
-        abort(404)
-    return int(raw)
 
 
 def by_name_or_phone(stmt, q: str, phone=True):
