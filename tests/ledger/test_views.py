@@ -502,3 +502,21 @@ def test_ledger_index_lists_admin_communities(browse, district):
     d = district
     body = text(browse(d.admin_a).get("/ledger"))
     assert "东一社区" in body and "东二社区" not in body
+
+
+def test_user_profile_shows_points_and_stars_to_the_admin(client, district):
+    from volunteer.core.database import begin_write
+    from volunteer.ledger import services as ledger_services
+
+    from ..conftest import english, login
+
+    begin_write()
+    account = ledger_services.account_for(district.resident_a.id, district.a.id)
+    ledger_services.earn(account, 120, kind="earn_credit", key="profile-stars")
+    db.session.commit()
+    english(client)
+    login(client, district.admin_a)
+    page = client.get(f"/admin/users/{district.resident_a.id}").get_data(as_text=True)
+    assert "Points and star rating" in page
+    assert "120 available" in page
+    assert f"/communities/{district.a.id}/members/{district.resident_a.id}" in page
