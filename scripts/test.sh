@@ -18,4 +18,5 @@ if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
 fi
 compile_catalogues
 
-exec "$VENV/bin/python" -m pytest "$@"
+# Two workers by default (each with its own database); `-n 0` runs in one process.
+exec "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"

@@ -53,15 +53,25 @@ def database_url(tmp_dir: str) -> str:
     return url
 
 
+def _maintenance(url):
+    base = make_url(url)
+    return base, base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+
 def worker_database(url: str, worker: str) -> str:
     """Each xdist worker gets its own fresh PostgreSQL database beside the one named."""
-    base = make_url(url)
+    base, admin = _maintenance(url)
     name = f"{base.database}_{worker}"
-    admin = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return base.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    base, admin = _maintenance(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{base.database}" WITH (FORCE)')
 
 
 class IsolatedClient(FlaskClient):
@@ -91,6 +101,10 @@ def app():
         with application.app_context():
             db.session.remove()
             db.engine.dispose()
+        if os.environ.get("PYTEST_XDIST_WORKER") and application.config["SQLALCHEMY_DATABASE_URI"].startswith(
+            "postgresql"
+        ):
+            drop_database(application.config["SQLALCHEMY_DATABASE_URI"])
 
 
 def wipe(app) -> None:
