@@ -56,14 +56,6 @@ def has_role(user, community_id: int | None, *roles: str) -> bool:
     return community_id is not None and community_id in community_ids(user, *roles)
 
 
-def compound_ids(user, role: str) -> set[int] | None:
-    """Compounds a collector or council member serves; None means every compound they can see."""
-    grants = [r for r in _grants(user) if r.role == role]
-    if any(r.compound_id is None for r in grants):
-        return None
-    return {r.compound_id for r in grants}
-
-
 def unit_ids(user) -> set[int]:
     return {r.unit_id for r in _grants(user) if r.role == Role.EMPLOYER}
 

@@ -7,9 +7,7 @@ Approval writes its earn_credit entry through ledger.services with a per-declara
 """
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +16,7 @@ from ..accounts.models import Role
 from ..core.audit import record, snapshot
 from ..core.database import begin_write
 from ..core.errors import DomainError, NotAllowed
-from ..core.models import utcnow
+from ..core.models import local_zone, utcnow
 from ..extensions import db
 from ..ledger import services as ledger
 from ..ledger.models import PointsAccount
@@ -288,7 +286,7 @@ def period_bounds(period: str, now: datetime) -> tuple[datetime | None, datetime
     """The start and end (UTC) of the year, quarter or month holding `now`, in the community's time zone."""
     if period == "none":
         return None, None
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+    zone = local_zone()
     local = now.astimezone(zone)
     if period == "year":
         start, end = (local.year, 1), (local.year + 1, 1)

@@ -7,14 +7,13 @@ streamed body needs no request or app context, only what the view translated for
 import csv
 import io
 from datetime import UTC
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
+from ..core.models import local_zone
 from ..core.phone import mask
 from ..extensions import db
 from .models import LedgerEntry
@@ -60,7 +59,7 @@ def stream(community_id: int, f: LedgerFilter):
     """A generator of encoded chunks: BOM and header, then the entries newest first."""
     engine = db.engine
     stmt = statement(community_id, f)
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    tz = local_zone()  # captured here: the generator runs outside the app context
     kinds = {k: str(v) for k, v in KIND_LABELS.items()}
     sources = {k: str(v[0]) for k, v in SOURCES.items()}
     head = header()

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
@@ -10,6 +9,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import RoleGrant, User
+from ..core.models import local_zone
 from ..core.pagination import like
 from ..extensions import db
 from ..org.models import Building, Community, Compound
@@ -144,7 +144,7 @@ def parse_filter(args, q: str) -> LedgerFilter:
 
 def _local_midnight(day: date) -> datetime:
     """The start of a local calendar day (the community's time zone), for comparing with UTC times."""
-    local = datetime.combine(day, time(0), tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    local = datetime.combine(day, time(0), tzinfo=local_zone())
     return local.astimezone(UTC)  # SQLite compares the text: both sides in UTC
 
 

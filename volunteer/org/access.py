@@ -14,8 +14,6 @@ from ..core import permissions as perm
 from ..extensions import db
 from .models import Agreement, MemberReport, Street, Unit
 
-# Route converter for object ids: larger numbers are a 404, not a database overflow.
-
 
 def admin_scope() -> set[int]:
     """Communities the user administers (or organises); 403 unless an admin or organiser."""
