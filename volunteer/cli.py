@@ -6,6 +6,7 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     from .demo.cli import seed_demo
     from .ledger.cli import ledger_cli, points_cli
+    from .service.cli import service_cli
 
-    for command in (seed_demo, ledger_cli, points_cli):
+    for command in (seed_demo, ledger_cli, points_cli, service_cli):
         app.cli.add_command(command)

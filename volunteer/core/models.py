@@ -37,3 +37,10 @@ def local_year_bounds(year: int) -> tuple[datetime, datetime]:
 
 def local_today():
     return datetime.now(local_zone()).date()
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (SQLite hands back naive UTC values)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment

@@ -1,0 +1,1 @@
+"""1112 service: lists, activities, orders, service records and the tracker."""

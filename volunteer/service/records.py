@@ -1,0 +1,288 @@
+"""Service records: created pending, verified by a steward (one earn_service entry), un-verified by reversal.
+
+Verification flips the status with a conditional UPDATE (pending/rejected -> verified) in a write
+transaction, so two stewards verifying one record at once give one verification and one entry;
+the entry's key names the record and the verification number, so a retried request adds nothing.
+"""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from ..core.audit import record as audit
+from ..core.database import begin_write
+from ..core.errors import DomainError, NotAllowed
+from ..core.models import local_today, utcnow
+from ..extensions import db
+from ..ledger import services as ledger
+from ..ledger.models import LedgerEntry
+from .access import is_steward_of, is_volunteer_of
+from .models import MAX_MINUTES, RECORD_KINDS, Project, ServicePolicy, ServiceRecord
+
+DESCRIPTION_MAX = 500
+REASON_MAX = 300
+BULK_MAX = 200
+OLDEST_DAYS = 366  # a service reported later than a year after it happened is refused
+
+
+def policy_for(community_id: int) -> ServicePolicy:
+    return db.session.get(ServicePolicy, community_id) or ServicePolicy(
+        community_id=community_id, points_per_hour=10, points_per_service=5
+    )
+
+
+def points_for(policy: ServicePolicy, minutes: int) -> int:
+    """Points for one service: per service plus per hour (rounded to the nearest point), at least 1."""
+    return max(1, policy.points_per_service + (policy.points_per_hour * minutes + 30) // 60)
+
+
+def check_minutes(minutes) -> int:
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_MINUTES:
+        raise DomainError("bad_minutes", _l("Hours must be more than 0 and at most 24."))
+    return minutes
+
+
+def check_day(day) -> date:
+    today = local_today()
+    if not isinstance(day, date) or day > today:
+        raise DomainError("bad_date", _l("The date cannot be in the future."))
+    if (today - day).days > OLDEST_DAYS:
+        raise DomainError("bad_date", _l("Services more than a year old cannot be reported."))
+    return day
+
+
+def _text(value, limit: int, code: str, message) -> str:
+    value = (value or "").strip()
+    if not value or len(value) > limit:
+        raise DomainError(code, message)
+    return value
+
+
+def new_record(volunteer, community_id: int, **fields) -> ServiceRecord:
+    """A pending record in the caller's transaction (activities and orders make theirs here)."""
+    row = ServiceRecord(volunteer_id=volunteer.id, community_id=community_id, status="pending", **fields)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+# --- volunteers and stewards add records ---------------------------------------------------------
+
+
+def _claimed_project(project_id, volunteer, community_id) -> Project | None:
+    if not project_id:
+        return None
+    project = db.session.get(Project, project_id)
+    if project is None or project.community_id != community_id:
+        raise DomainError("bad_project", _l("Choose one of this community's projects."))
+    return project
+
+
+def report_own(volunteer, community_id: int, *, day, minutes, description, project_id=None, photo=None):
+    """A volunteer reports a service done outside the system: pending until a steward verifies it."""
+    if not is_volunteer_of(volunteer, community_id):
+        raise NotAllowed()
+    project = _claimed_project(project_id, volunteer, community_id)
+    row = new_record(
+        volunteer,
+        community_id,
+        served_on=check_day(day),
+        minutes=check_minutes(minutes),
+        kind="project" if project else "other",
+        source="self",
+        description=_text(
+            description, DESCRIPTION_MAX, "bad_description", _l("Say what you did (up to 500 characters).")
+        ),
+        project_id=project.id if project else None,
+        photo=photo,
+        entered_by_id=volunteer.id,
+    )
+    db.session.commit()
+    return row
+
+
+def enter_for(steward, volunteer, community_id: int, *, day, minutes, kind, description, project_id=None):
+    """A steward enters a service on a volunteer's behalf (source 'steward'), still to be verified."""
+    if not is_steward_of(steward, community_id):
+        raise NotAllowed()
+    if not is_volunteer_of(volunteer, community_id):
+        raise DomainError("not_volunteer", _l("This person is not a volunteer of the community."))
+    if kind not in RECORD_KINDS:
+        raise DomainError("bad_kind", _l("Choose a kind of service."))
+    project = _claimed_project(project_id, volunteer, community_id)
+    row = new_record(
+        volunteer,
+        community_id,
+        served_on=check_day(day),
+        minutes=check_minutes(minutes),
+        kind=kind,
+        source="steward",
+        description=_text(
+            description, DESCRIPTION_MAX, "bad_description", _l("Say what was done (up to 500 characters).")
+        ),
+        project_id=project.id if project else None,
+        entered_by_id=steward.id,
+    )
+    audit(steward, "service.record_enter", row, community_id=community_id, after={"minutes": row.minutes})
+    db.session.commit()
+    return row
+
+
+# --- verification --------------------------------------------------------------------------------
+
+
+def _locked(record_id: int) -> ServiceRecord:
+    stmt = select(ServiceRecord).where(ServiceRecord.id == record_id).with_for_update()
+    row = db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
+    return row
+
+
+def _earn(row: ServiceRecord, steward) -> None:
+    """Post the record's entry and mark it verified; the caller holds the write transaction and row lock."""
+    if row.status not in ("pending", "rejected"):
+        raise DomainError("already_verified", _l("This service has already been verified."))
+    number = row.verifications + 1
+    points = points_for(policy_for(row.community_id), row.minutes)
+    account = ledger.account_for(row.volunteer_id, row.community_id)
+    posting = ledger.earn(
+        account,
+        points,
+        kind="earn_service",
+        key=f"service-record:{row.id}:verify:{number}",
+        source=row,
+        actor=steward,
+        memo=row.description[:300],
+    )
+    # Conditional on the state we read: a second verifier that got past the lock finds nothing to change.
+    changed = db.session.execute(
+        update(ServiceRecord)
+        .where(
+            ServiceRecord.id == row.id,
+            ServiceRecord.status.in_(("pending", "rejected")),
+            ServiceRecord.verifications == number - 1,
+        )
+        .values(
+            status="verified",
+            verifications=number,
+            points=points,
+            earn_entry_id=posting.entry.id,
+            verified_by_id=steward.id,
+            verified_at=utcnow(),
+            reject_reason="",
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise DomainError("already_verified", _l("This service has already been verified."))
+    db.session.refresh(row)
+
+
+def verify(steward, record_id: int) -> ServiceRecord:
+    begin_write()
+    row = _locked(record_id)
+    if not is_steward_of(steward, row.community_id):
+        raise NotAllowed()
+    _earn(row, steward)
+    audit(steward, "service.record_verify", row, community_id=row.community_id, after={"points": row.points})
+    db.session.commit()
+    return row
+
+
+def verify_many(steward, record_ids) -> tuple[int, int]:
+    """Verify each pending record the steward may verify; (verified, skipped). One transaction."""
+    ids = sorted({i for i in record_ids if isinstance(i, int)})[:BULK_MAX]
+    begin_write()
+    done = skipped = 0
+    for record_id in ids:
+        row = db.session.get(ServiceRecord, record_id, with_for_update=True, populate_existing=True)
+        if row is None or not is_steward_of(steward, row.community_id) or row.status != "pending":
+            skipped += 1
+            continue
+        _earn(row, steward)
+        audit(steward, "service.record_verify", row, community_id=row.community_id, after={"points": row.points})
+        done += 1
+    db.session.commit()
+    return done, skipped
+
+
+def reject(steward, record_id: int, reason: str) -> ServiceRecord:
+    reason = _text(reason, REASON_MAX, "bad_reason", _l("Give a reason (up to 300 characters)."))
+    begin_write()
+    row = _locked(record_id)
+    if not is_steward_of(steward, row.community_id):
+        raise NotAllowed()
+    if row.status != "pending":
+        raise DomainError("not_pending", _l("Only a service waiting for verification can be rejected."))
+    row.status = "rejected"
+    row.reject_reason = reason
+    row.verified_by_id = steward.id
+    row.verified_at = utcnow()
+    audit(steward, "service.record_reject", row, community_id=row.community_id, after={"reason": reason})
+    db.session.commit()
+    return row
+
+
+def _unearn(row: ServiceRecord, steward, reason: str) -> None:
+    entry = db.session.get(LedgerEntry, row.earn_entry_id)
+    ledger.reverse(entry, actor=steward, memo=reason)  # InsufficientPoints if the points were spent
+    row.status = "pending"
+    row.earn_entry_id = None
+    row.points = None
+    row.verified_by_id = None
+    row.verified_at = None
+
+
+def unverify(steward, record_id: int, reason: str) -> ServiceRecord:
+    """Take a verification back: a reversal entry, and the record waits for verification again."""
+    reason = _text(reason, REASON_MAX, "bad_reason", _l("Give a reason (up to 300 characters)."))
+    begin_write()
+    row = _locked(record_id)
+    if not is_steward_of(steward, row.community_id):
+        raise NotAllowed()
+    if row.status != "verified":
+        raise DomainError("not_verified", _l("This service is not verified."))
+    points = row.points
+    _unearn(row, steward, reason)
+    audit(
+        steward,
+        "service.record_unverify",
+        row,
+        community_id=row.community_id,
+        before={"points": points},
+        after={"reason": reason},
+    )
+    db.session.commit()
+    return row
+
+
+def correct_minutes(steward, record_id: int, minutes: int, reason: str) -> ServiceRecord:
+    """Correct a record's hours with a reason; a verified record is re-verified at the new hours."""
+    minutes = check_minutes(minutes)
+    reason = _text(reason, REASON_MAX, "bad_reason", _l("Give a reason (up to 300 characters)."))
+    begin_write()
+    row = _locked(record_id)
+    if not is_steward_of(steward, row.community_id):
+        raise NotAllowed()
+    before = row.minutes
+    if before == minutes:
+        raise DomainError("unchanged", _l("The hours are unchanged."))
+    was_verified = row.status == "verified"
+    if was_verified:
+        _unearn(row, steward, reason)
+    row.minutes = minutes
+    row.needs_review = False
+    db.session.flush()
+    if was_verified:
+        _earn(row, steward)
+    audit(
+        steward,
+        "service.record_correct",
+        row,
+        community_id=row.community_id,
+        before={"minutes": before},
+        after={"minutes": minutes, "reason": reason},
+    )
+    db.session.commit()
+    return row
