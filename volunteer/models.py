@@ -17,3 +17,4 @@ from .service.models import (  # noqa: F401
     ServiceRecord,
     Signup,
 )
+from .exchange.models import ExchangeSettings, Item, StockMovement, Voucher  # noqa: F401

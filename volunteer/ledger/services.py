@@ -234,3 +234,50 @@ def reverse_entry(entry: LedgerEntry, actor, reason: str) -> LedgerEntry:
         )
     db.session.commit()
     return posting.entry
+
+
+def spend_held(
+    user_id: int,
+    community_id: int,
+    points: int,
+    *,
+    key: str,
+    source_type: str,
+    source_id: int,
+    actor=None,
+    memo: str = "",
+) -> None:
+    """Turn held points into spent ones: the exchange desk's hot path, two statements.
+
+    No key lookup or savepoint: the caller has already made this once-only with its own conditional
+    UPDATE in the same transaction (a voucher flipped from reserved to redeemed); the unique key is
+    the backstop. Refused (InsufficientPoints) if the account does not hold that many points.
+    """
+    account_id = db.session.execute(
+        update(PointsAccount)
+        .where(
+            PointsAccount.user_id == user_id,
+            PointsAccount.community_id == community_id,
+            PointsAccount.held >= points,
+            PointsAccount.balance >= points,
+        )
+        .values(balance=PointsAccount.balance - points, held=PointsAccount.held - points)
+        .returning(PointsAccount.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if account_id is None:
+        raise InsufficientPoints()
+    db.session.add(
+        LedgerEntry(
+            account_id=account_id,
+            kind="spend",
+            amount=-_positive(points),
+            held_delta=-points,
+            source_type=source_type,
+            source_id=source_id,
+            idempotency_key=key,
+            actor_id=getattr(actor, "id", None),
+            memo=memo[:300],
+        )
+    )
+    db.session.flush()

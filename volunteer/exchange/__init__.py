@@ -1,0 +1,1 @@
+"""The points-exchange supermarket: catalogue, stock, vouchers and the desk."""
