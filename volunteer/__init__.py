@@ -94,6 +94,9 @@ def _register_blueprints(app: Flask) -> None:
     from .credit.views import bp as credit_bp
 
     app.register_blueprint(credit_bp)
+    from .service.views import bp as service_bp
+
+    app.register_blueprint(service_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -2,9 +2,18 @@
 
 import secrets
 from datetime import timedelta
+from types import SimpleNamespace
 
+import pytest
+from sqlalchemy import func, select
+
+from volunteer.accounts.models import Role
+from volunteer.core.errors import DomainError
 from volunteer.core.models import local_today, utcnow
-from volunteer.service.models import Activity, Need, Order, Project, ServiceRecord, Signup
+from volunteer.extensions import db
+from volunteer.ledger.models import LedgerEntry, PointsAccount
+from volunteer.service import checkin_codes
+from volunteer.service.models import Activity, Need, Order, Project, ServicePolicy, ServiceRecord, Signup
 
 from .. import factories
 
@@ -59,3 +68,68 @@ def record(volunteer, community, **kw) -> ServiceRecord:
     kw.setdefault("source", "self")
     kw.setdefault("description", f"服务{factories.n()}")
     return factories._commit(ServiceRecord(community_id=community.id, volunteer_id=volunteer.id, **kw))
+
+
+# --- added for the service-layer suite --------------------------------------------------------
+
+
+def volunteer(community, **kw):
+    """A user holding the volunteer role in `community` (not a party member)."""
+    return factories.staff(Role.VOLUNTEER, community, **kw)
+
+
+def steward(community, **kw):
+    return factories.staff(Role.STEWARD, community, **kw)
+
+
+def policy(community, *, per_hour=10, per_service=5) -> ServicePolicy:
+    return factories._commit(
+        ServicePolicy(community_id=community.id, points_per_hour=per_hour, points_per_service=per_service)
+    )
+
+
+def fresh(model, object_id):
+    """The row as the database has it now (ends the test's read snapshot first)."""
+    db.session.commit()
+    db.session.expire_all()
+    return db.session.get(model, object_id)
+
+
+def count(model, *where) -> int:
+    db.session.commit()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def earn_entries(record_id: int) -> list[LedgerEntry]:
+    """The earn_service entries written for a service record, oldest first."""
+    db.session.commit()
+    stmt = select(LedgerEntry).where(
+        LedgerEntry.kind == "earn_service",
+        LedgerEntry.source_type == "ServiceRecord",
+        LedgerEntry.source_id == record_id,
+    )
+    return list(db.session.scalars(stmt.order_by(LedgerEntry.id)))
+
+
+def balance(user, community) -> int:
+    db.session.commit()
+    value = db.session.scalar(
+        select(PointsAccount.balance).where(
+            PointsAccount.user_id == user.id, PointsAccount.community_id == community.id
+        )
+    )
+    return value or 0
+
+
+def refused(code: str, call, *args, **kw):
+    """Call a service that must refuse with `code`; roll its transaction back as a request would."""
+    with pytest.raises(DomainError) as err:
+        call(*args, **kw)
+    db.session.rollback()
+    assert err.value.code == code, (err.value.code, str(err.value))
+    return err.value
+
+
+def freeze_codes(monkeypatch, moment: float) -> None:
+    """The check-in codes' clock (time.time) stands still at `moment`; datetimes are untouched."""
+    monkeypatch.setattr(checkin_codes, "time", SimpleNamespace(time=lambda: moment))

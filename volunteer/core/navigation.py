@@ -29,6 +29,9 @@ def nav_for(user) -> list[tuple[str, str]]:
     from ..credit.nav import credit_links  # noqa: PLC0415 - the credit domain builds its own links
 
     items += credit_links(user)
+    from ..service.nav import service_links  # noqa: PLC0415 - so does the 1112 service domain
+
+    items += service_links(user)
     if perm.unit_ids(user):
         items.append((url_for("org.staff"), _l("Our staff")))
     items.append((url_for("accounts.change_password"), _l("Password")))

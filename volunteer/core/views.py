@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from ..accounts.models import Role, RoleGrant, User
 from ..extensions import db
 from ..org.models import Community, MemberReport
+from ..service.home import service_home
 from . import permissions as perm
 from .audit import AuditEntry
 from .models import local_today
@@ -49,6 +50,7 @@ def home_context(user) -> dict:
         "collector_grants": [g for g in user.roles if g.role in Role.COMPOUND_SCOPED],
         "unit_ids": perm.unit_ids(user),
         "is_organiser": perm.is_organiser(user),
+        **service_home(user),
     }
 
 

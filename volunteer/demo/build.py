@@ -9,6 +9,7 @@ from sqlalchemy import inspect, select, text
 from ..accounts.auth import hash_password
 from ..accounts.models import Role, RoleGrant, User
 from ..core.audit import record
+from ..core.models import local_today
 from ..credit import photos as photo_files
 from ..credit.models import DeclarationPhoto
 from ..extensions import db
@@ -17,6 +18,7 @@ from . import layout
 from .credit import build_credit
 from .names import NameMaker, PhoneMaker
 from .points import build_points
+from .service import build_service
 
 
 class AlreadySeeded(RuntimeError):
@@ -72,7 +74,7 @@ def build_demo(rng_seed: int = layout.RNG_SEED, *, reset: bool = False, today: d
         wipe_all()
     elif has_data():
         raise AlreadySeeded("the database already has data")
-    builder = _Builder(random.Random(rng_seed), hash_password(layout.PASSWORD), today or date.today())
+    builder = _Builder(random.Random(rng_seed), hash_password(layout.PASSWORD), today or local_today())
     try:
         result = builder.run()
         db.session.commit()
@@ -135,10 +137,20 @@ class _Builder:
             today=self.today,
             written=self.photo_files,
         )
+        service_counts = build_service(
+            communities=self.communities,
+            units=self.units,
+            admins=self.admins,
+            residents=self.residents,
+            demo_users=(self.demo_resident, self.demo_volunteer),
+            rng=self.rng,
+            today=self.today,
+        )
         self.result.counts = self._counts()
         for key in ("credit indicators", "declarations", "evidence photos", "adjustments"):
             self.result.counts[key] = credit_counts.get(key, 0)
         self.result.counts["approved"] = credit_counts.get("approved", 0) + credit_counts.get("appeal_approved", 0)
+        self.result.counts.update(service_counts)
         self.result.credit = credit_counts
         return self.result
 

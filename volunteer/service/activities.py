@@ -7,7 +7,7 @@ the activity's length; a steward verifies it (records.verify) before it earns po
 """
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
@@ -51,13 +51,18 @@ def _check_fields(fields: dict) -> dict:
         raise DomainError("bad_times", _l("The end must be after the start."))
     if ends - starts > timedelta(hours=24):
         raise DomainError("bad_times", _l("An activity lasts at most 24 hours."))
+    # Stored in UTC: SQLite keeps the wall-clock digits only, and every comparison assumes UTC.
+    starts, ends = aware(starts).astimezone(UTC), aware(ends).astimezone(UTC)
     places = fields.get("places")
     if not isinstance(places, int) or isinstance(places, bool) or not 1 <= places <= 500:
         raise DomainError("bad_places", _l("Places must be a whole number from 1 to 500."))
     description = (fields.get("description") or "").strip()
     if len(description) > 1000:
         raise DomainError("bad_description", _l("The description is too long (up to 1000 characters)."))
-    return {**{k: fields[k] for k in FIELDS}, "title": title, "place": place, "description": description}
+    return {
+        **{k: fields[k] for k in FIELDS},
+        **{"title": title, "place": place, "description": description, "starts_at": starts, "ends_at": ends},
+    }
 
 
 def create(steward, community_id: int, fields: dict) -> Activity:
@@ -201,6 +206,8 @@ def cancel_signup(actor, signup_id: int) -> Signup:
 
 
 def _attendance(activity: Activity, volunteer) -> Signup:
+    if activity.state != "open":  # its sign-ups were cancelled with it: say why, not "not signed up"
+        raise DomainError("cancelled", _l("This activity was cancelled."))
     signup = db.session.scalar(
         select(Signup).where(Signup.activity_id == activity.id, Signup.volunteer_id == volunteer.id)
     )

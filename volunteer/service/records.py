@@ -134,7 +134,9 @@ def enter_for(steward, volunteer, community_id: int, *, day, minutes, kind, desc
 
 def _locked(record_id: int) -> ServiceRecord:
     stmt = select(ServiceRecord).where(ServiceRecord.id == record_id).with_for_update()
-    row = db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
+    row = db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+    if row is None:
+        raise DomainError("not_found", _l("This service record does not exist."), status=404)
     return row
 
 
@@ -194,9 +196,13 @@ def verify_many(steward, record_ids) -> tuple[int, int]:
     """Verify each pending record the steward may verify; (verified, skipped). One transaction."""
     ids = sorted({i for i in record_ids if isinstance(i, int)})[:BULK_MAX]
     begin_write()
+    # Lock every row, in id order, before earning anything: locking them one by one deadlocked on
+    # PostgreSQL with a single verification holding the next record and waiting for the account.
+    stmt = select(ServiceRecord).where(ServiceRecord.id.in_(ids)).order_by(ServiceRecord.id).with_for_update()
+    locked = {row.id: row for row in db.session.scalars(stmt.execution_options(populate_existing=True))}
     done = skipped = 0
     for record_id in ids:
-        row = db.session.get(ServiceRecord, record_id, with_for_update=True, populate_existing=True)
+        row = locked.get(record_id)
         if row is None or not is_steward_of(steward, row.community_id) or row.status != "pending":
             skipped += 1
             continue

@@ -1,0 +1,76 @@
+"""The volunteer's home page: 1112 progress, recent services, signed-up activities and open orders."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from volunteer.core.models import local_today
+from volunteer.service import records
+
+from ..conftest import english, login
+from . import factories as sf
+
+
+@pytest.fixture
+def browse(make_client):
+    def _browse(user):
+        client = english(make_client())
+        login(client, user)
+        return client
+
+    return _browse
+
+
+def progress_card(page: str) -> str:
+    found = re.search(r'<section class="card progress-1112".*?</section>', page, re.S)
+    assert found, "no 1112 progress card"
+    return found.group(0)
+
+
+def test_home_shows_seven_of_twelve(district, browse):
+    d = district
+    for i in range(7):
+        row = sf.record(d.member_a, d.a, served_on=local_today() - timedelta(days=i), description=f"服务第{i}次")
+        records.verify(d.steward_a, row.id)
+    sf.record(d.member_a, d.a, description="还在等核实")
+    verified_elsewhere = sf.record(d.member_a, d.b, description="别的社区")
+    records.verify(d.steward_b, verified_elsewhere.id)
+
+    page = browse(d.member_a).get("/").get_data(as_text=True)
+    card = progress_card(page)
+    assert "7/12" in card and 'aria-valuenow="7"' in card
+    assert ("On pace" in card) or ("Behind" in card)
+    assert "/service/trail" in card and ("/service/card" in card)
+    # Recent history: the five newest, each with its status.
+    recent = page.split('id="h-service-recent"')[1].split("</section>")[0]
+    assert recent.count("<li>") == 5 and "还在等核实" in recent and "Waiting for verification" in recent
+    assert "服务第6次" not in recent
+
+
+def test_upcoming_activities_and_open_orders(district, browse):
+    d = district
+    coming = sf.activity(d.a, title="河道清洁", starts_in=timedelta(days=2))
+    past = sf.activity(d.a, title="上周活动", starts_in=timedelta(days=-7))
+    called_off = sf.activity(d.a, title="取消的活动", starts_in=timedelta(days=3), state="cancelled")
+    gave_up = sf.activity(d.a, title="我退出的活动", starts_in=timedelta(days=3))
+    for act in (coming, past, called_off):
+        sf.signup(act, d.member_a)
+    sf.signup(gave_up, d.member_a, state="cancelled")
+    sf.order(d.a, title="帮老人买菜")
+    sf.order(d.a, title="已接的单", state="taken")
+    sf.order(d.b, title="东二的单")
+
+    page = browse(d.member_a).get("/").get_data(as_text=True)
+    upcoming = page.split('id="h-service-upcoming"')[1].split("</section>")[0]
+    assert "河道清洁" in upcoming
+    assert "上周活动" not in upcoming and "取消的活动" not in upcoming and "我退出的活动" not in upcoming
+    orders = page.split('id="h-service-orders"')[1].split("</section>")[0]
+    assert "帮老人买菜" in orders and "已接的单" not in orders and "东二的单" not in orders
+
+
+def test_no_service_cards_for_non_volunteers(district, browse):
+    d = district
+    for user in (d.resident_a, d.steward_a):
+        page = browse(user).get("/").get_data(as_text=True)
+        assert "progress-1112" not in page and 'id="h-service-recent"' not in page

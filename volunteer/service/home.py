@@ -1,0 +1,70 @@
+"""The volunteer's part of the home page: 1112 progress, recent services, signed-up activities, open orders."""
+
+from sqlalchemy import select
+
+from ..core.models import local_today, utcnow
+from ..extensions import db
+from . import tracker
+from .access import volunteer_community_ids
+from .models import Activity, Order, ServiceRecord, Signup
+from .nav import url_or_none
+
+SHOWN = 5
+KEYS = ("service_progress", "service_recent", "service_upcoming", "service_orders", "service_links")
+
+
+def service_home(user) -> dict:
+    """Everything the home page shows a volunteer; empty lists and no progress for anyone else."""
+    today = local_today()
+    ids = volunteer_community_ids(user)
+    if not ids:
+        return dict.fromkeys(KEYS)
+    return {
+        "service_progress": tracker.progress(user, today.year, today),
+        "service_recent": _recent(user),
+        "service_upcoming": _upcoming(user),
+        "service_orders": _open_orders(ids),
+        "service_links": {
+            "trail": url_or_none("service.trail"),
+            "card": url_or_none("service.my_card"),
+            "orders": url_or_none("service.orders"),
+            "activities": url_or_none("service.activities"),
+        },
+    }
+
+
+def _recent(user) -> list[ServiceRecord]:
+    stmt = (
+        select(ServiceRecord)
+        .where(ServiceRecord.volunteer_id == user.id)
+        .order_by(ServiceRecord.served_on.desc(), ServiceRecord.id.desc())
+        .limit(SHOWN)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _upcoming(user) -> list[Signup]:
+    stmt = (
+        select(Signup)
+        .join(Activity, Activity.id == Signup.activity_id)
+        .where(
+            Signup.volunteer_id == user.id,
+            Signup.state != "cancelled",
+            Signup.checked_out_at.is_(None),  # done with it, even if the activity is still on
+            Activity.state != "cancelled",
+            Activity.ends_at > utcnow(),
+        )
+        .order_by(Activity.starts_at, Activity.id)
+        .limit(SHOWN)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _open_orders(community_ids) -> list[Order]:
+    stmt = (
+        select(Order)
+        .where(Order.community_id.in_(community_ids), Order.state == "open")
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(SHOWN)
+    )
+    return list(db.session.scalars(stmt))
