@@ -299,12 +299,17 @@ def test_a_very_short_attendance_is_flagged(district):
     assert record.minutes == 5 and record.needs_review
 
 
-def test_checking_in_after_the_end_counts_one_minute_for_review(district):
+def test_check_in_closes_at_the_end_but_check_out_stays_open_a_while(district):
     act, signup = on(district, -3 * HOUR, length=3 * HOUR - 20 * MINUTE)
-    activities.check_by_token(district.member_a, codes.token(act, "in"))
-    activities.check_by_token(district.member_a, codes.token(act, "out"))
-    record = sf.fresh(Signup, signup.id).record
-    assert record.minutes == 1 and record.needs_review
+    sf.refused("ended", activities.check_by_token, district.member_a, codes.token(act, "in"))
+    assert sf.fresh(Signup, signup.id).checked_in_at is None
+    # Checked in while it ran; the end was 20 minutes ago: check-out still works, capped at the end.
+    late, late_signup = on(district, -3 * HOUR, length=3 * HOUR - 20 * MINUTE, checked_in_at=utcnow() - 2 * HOUR)
+    late_signup.checkin_method = "qr"
+    db.session.commit()
+    activities.check_by_token(district.member_a, codes.token(late, "out"))
+    record = sf.fresh(Signup, late_signup.id).record
+    assert record.minutes == 100 and record.status == "pending"
 
 
 def test_attended_minutes_counts_only_inside_the_activity():

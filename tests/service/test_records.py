@@ -22,7 +22,7 @@ from volunteer.extensions import db
 from volunteer.ledger import services as ledger
 from volunteer.ledger.models import LedgerEntry, PointsAccount
 from volunteer.ledger.verify import mismatches
-from volunteer.service import records
+from volunteer.service import lists, records
 from volunteer.service.models import ServicePolicy, ServiceRecord
 
 from . import factories as sf
@@ -119,6 +119,18 @@ def test_a_volunteer_reports_a_service_as_pending(district):
         "p.jpg",
     )
     assert row.entered_by_id == district.member_a.id and row.points is None
+    # A project counts only once the volunteer has claimed it.
+    sf.refused(
+        "bad_project",
+        records.report_own,
+        district.member_a,
+        district.a.id,
+        day=local_today(),
+        minutes=30,
+        description="巡河",
+        project_id=project.id,
+    )
+    lists.claim(district.member_a, project.id)
     with_project = records.report_own(
         district.member_a, district.a.id, day=local_today(), minutes=30, description="巡河", project_id=project.id
     )

@@ -233,6 +233,8 @@ def _apply(activity: Activity, signup: Signup, mode: str, method: str, now: date
     if mode == "in":
         if signup.checked_in_at is not None:
             raise DomainError("already_in", _l("Already checked in at %(at)s.", at=_at(signup.checked_in_at)))
+        if now >= ends:  # check-out stays open a while after the end; check-in does not
+            raise DomainError("ended", _l("This activity has ended."))
         signup.checked_in_at, signup.checkin_method = now, method
         return signup
     if signup.checked_in_at is None:

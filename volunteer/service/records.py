@@ -18,6 +18,7 @@ from ..extensions import db
 from ..ledger import services as ledger
 from ..ledger.models import LedgerEntry
 from .access import is_steward_of, is_volunteer_of
+from .lists import active_claim
 from .models import MAX_MINUTES, RECORD_KINDS, Project, ServicePolicy, ServiceRecord
 
 DESCRIPTION_MAX = 500
@@ -70,12 +71,15 @@ def new_record(volunteer, community_id: int, **fields) -> ServiceRecord:
 # --- volunteers and stewards add records ---------------------------------------------------------
 
 
-def _claimed_project(project_id, volunteer, community_id) -> Project | None:
+def _claimed_project(project_id, volunteer, community_id, *, own_claim: bool) -> Project | None:
+    """The project a record is for: of the community and, for a volunteer's own report, claimed by them."""
     if not project_id:
         return None
     project = db.session.get(Project, project_id)
     if project is None or project.community_id != community_id:
         raise DomainError("bad_project", _l("Choose one of this community's projects."))
+    if own_claim and active_claim(project.id, volunteer.id) is None:
+        raise DomainError("bad_project", _l("Choose a project you have claimed."))
     return project
 
 
@@ -83,7 +87,7 @@ def report_own(volunteer, community_id: int, *, day, minutes, description, proje
     """A volunteer reports a service done outside the system: pending until a steward verifies it."""
     if not is_volunteer_of(volunteer, community_id):
         raise NotAllowed()
-    project = _claimed_project(project_id, volunteer, community_id)
+    project = _claimed_project(project_id, volunteer, community_id, own_claim=True)
     row = new_record(
         volunteer,
         community_id,
@@ -110,7 +114,7 @@ def enter_for(steward, volunteer, community_id: int, *, day, minutes, kind, desc
         raise DomainError("not_volunteer", _l("This person is not a volunteer of the community."))
     if kind not in RECORD_KINDS:
         raise DomainError("bad_kind", _l("Choose a kind of service."))
-    project = _claimed_project(project_id, volunteer, community_id)
+    project = _claimed_project(project_id, volunteer, community_id, own_claim=False)
     row = new_record(
         volunteer,
         community_id,
