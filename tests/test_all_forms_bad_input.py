@@ -14,17 +14,23 @@ import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import count
 
 import pytest
 
+from volunteer.core.database import begin_write
+from volunteer.core.models import local_today, utcnow
 from volunteer.extensions import db
 from volunteer.org.models import MemberReport
+from volunteer.service import checkin_codes, records
+from volunteer.service.models import Activity
 
 from . import crawl, factories
 from .conftest import english, login
 from .credit import factories as credit_factories
+from .service import factories as service_factories
+from .service import matrix_objects
 
 LONG = "a" * 5000
 UNICODE = "😀\u202e\u200b\x00名字"
@@ -37,6 +43,8 @@ WRONG = {
     "email": ["abc", "a@"],
     "tel": ["abc", "1380013800a"],
     "password": ["abc"],  # too short to be a password
+    "time": ["abc", "25:00"],
+    "radio": ["abc", "99999999999999999999"],
 }
 # A ticked box sends any value and the server only asks whether one was sent: nothing is wrong.
 FREE_KINDS = {"checkbox"}
@@ -88,6 +96,163 @@ def _credit_url(action, state):
 
 def _credit_page(state):
     return lambda d: f"/credit/declarations/{d.declarations[state].id}"
+
+
+def _day(days: int = 0) -> str:
+    return (local_today() + timedelta(days=days)).isoformat()
+
+
+def _activity(k: int, **more) -> dict:
+    fields = {"title": f"植树{k}", "category": "environment", "place": "河边", "day": _day(2)}
+    return {**fields, "start": "09:00", "end": "11:30", "places": "5", "description": "带手套", **more}
+
+
+def _resource(k: int, **more) -> dict:
+    fields = {"unit": "0", "kind": "venue", "title": f"活动室{k}", "description": "二楼"}
+    return {**fields, "availability": "工作日", "contact": "前台", "active": "y", **more}
+
+
+def _project(k: int, **more) -> dict:
+    fields = {"kind": "post", "title": f"门岗{k}", "description": "", "capacity": "3"}
+    return {**fields, "starts_on": _day(), "ends_on": "", "active": "y", **more}
+
+
+def _order(k: int, **more) -> dict:
+    return {"title": f"修水管{k}", "category": "repair", "description": "", "scheduled": "周六", "places": "1", **more}
+
+
+def _service_url(kind: str, attribute: str, action: str = ""):
+    """d -> e.g. /service/orders/<d.service.order>/done."""
+    return lambda d: f"/service/{kind}/{getattr(d.service, attribute)}{action}"
+
+
+def _service_form(actor, kind, attribute, action, valid, **kw) -> "Spec":
+    """A form on an object's page (`page` defaults to the object's own page)."""
+    kw.setdefault("page", _service_url(kind, attribute))
+    return Spec(actor, _service_url(kind, attribute, action), valid, **kw)
+
+
+HOURS_OK = "1.5 hours is a valid number of hours: the box takes halves (0.5 to 24)"
+SERVICE_FORMS = {
+    "service.activity_new": Spec(
+        "steward_a", lambda d: "/service/activities/new", lambda d, k: _activity(k, community=d.a.id)
+    ),
+    "service.activity_edit": Spec(
+        "steward_a", lambda d: f"/service/activities/{d.later.id}/edit", lambda d, k: _activity(k, day=_day(3))
+    ),
+    "service.activity_cancel": Spec(
+        "steward_a",
+        lambda d: f"/service/activities/{d.later.id}/cancel",
+        lambda d, k: {"reason": f"下雨{k}"},
+        page=lambda d: f"/service/activities/{d.later.id}",
+    ),
+    "service.checkin": Spec("member_a", lambda d: "/service/checkin", lambda d, k: {"code": _code(d)}),
+    "service.roster_check": Spec(
+        "steward_a",
+        lambda d: f"/service/signups/{d.service.signup}/check",
+        lambda d, k: {"mode": "in"},
+        page=_service_url("activities", "activity", "/roster"),
+    ),
+    "service.roster_card": Spec(
+        "steward_a",
+        _service_url("activities", "activity", "/card"),
+        lambda d, k: {"card": d.service.token, "mode": "in"},
+        page=_service_url("activities", "activity", "/roster"),
+    ),
+    "service.need_new": Spec(
+        "resident_a",
+        lambda d: "/service/needs/new",
+        lambda d, k: {"category": "elderly", "description": f"买药{k}", "preferred_time": "周末"},
+    ),
+    "service.need_order": _service_form("steward_a", "needs", "need", "/order", lambda d, k: _order(k)),
+    "service.need_decline": _service_form(
+        "steward_a", "needs", "need", "/decline", lambda d, k: {"reason": f"不在服务范围{k}"}
+    ),
+    "service.order_new": Spec("steward_a", lambda d: "/service/orders/new", lambda d, k: _order(k, community=d.a.id)),
+    "service.order_done": _service_form(
+        "member_a", "orders", "order", "/done", lambda d, k: {"note": f"已修好{k}", "hours": "1.5"}
+    ),
+    "service.order_cancel": _service_form(
+        "steward_a", "orders", "order", "/cancel", lambda d, k: {"reason": f"重复{k}"}
+    ),
+    "service.order_confirm": Spec(
+        "resident_a",
+        lambda d: f"/service/orders/{d.done_order.id}/confirm",
+        lambda d, k: {"rating": "5", "feedback": f"谢谢{k}"},
+        page=lambda d: f"/service/orders/{d.done_order.id}",
+    ),
+    "service.order_dispute": Spec(
+        "resident_a",
+        lambda d: f"/service/orders/{d.done_order.id}/dispute",
+        lambda d, k: {"reason": f"没有来{k}"},
+        page=lambda d: f"/service/orders/{d.done_order.id}",
+    ),
+    "service.order_resolve": Spec(
+        "steward_a",
+        lambda d: f"/service/orders/{d.disputed_order.id}/resolve",
+        lambda d, k: {"upheld": "yes", "note": f"已核实{k}"},
+        page=lambda d: f"/service/orders/{d.disputed_order.id}",
+    ),
+    "service.resource_new": Spec(
+        "steward_a", lambda d: "/service/resources/new", lambda d, k: _resource(k, community=d.a.id)
+    ),
+    "service.resource_edit": Spec(
+        "steward_a", _service_url("resources", "resource", "/edit"), lambda d, k: _resource(k, unit=d.unit_a.id)
+    ),
+    "service.project_new": Spec(
+        "steward_a", lambda d: "/service/projects/new", lambda d, k: _project(k, community=d.a.id)
+    ),
+    "service.project_edit": Spec("steward_a", _service_url("projects", "project", "/edit"), lambda d, k: _project(k)),
+    "service.report": Spec(
+        "member_a",
+        lambda d: "/service/records/report",
+        lambda d, k: {"served_on": _day(-1), "hours": "1.5", "description": f"巡逻{k}", "project": 0, "photo": _jpeg()},
+        accepted={("hours", "wrong type '1.5'"): HOURS_OK},
+    ),
+    "service.record_enter": Spec(
+        "steward_a",
+        lambda d: "/service/records/enter",
+        lambda d, k: {
+            **{"phone": d.member_a.phone, "community": d.a.id, "served_on": _day(-1), "hours": "2"},
+            **{"kind": "other", "description": f"帮忙搬家{k}"},
+        },
+        accepted={("hours", "wrong type '1.5'"): HOURS_OK},
+    ),
+    "service.records_verify": Spec(
+        "steward_a",
+        lambda d: "/service/records/verify",
+        lambda d, k: {"ids": [d.service.record]},
+        page=lambda d: "/service/records",
+    ),
+    "service.record_reject": _service_form(
+        "steward_a", "records", "record", "/reject", lambda d, k: {"reason": f"没有照片{k}"}
+    ),
+    "service.record_correct": _service_form(
+        "steward_a",
+        "records",
+        "record",
+        "/correct",
+        lambda d, k: {"hours": "3", "reason": f"少记了{k}"},
+        accepted={("hours", "wrong type '1.5'"): HOURS_OK},
+    ),
+    "service.record_unverify": Spec(
+        "steward_a",
+        lambda d: f"/service/records/{d.verified.id}/unverify",
+        lambda d, k: {"reason": f"重复记录{k}"},
+        page=lambda d: f"/service/records/{d.verified.id}",
+    ),
+    "service.policy": Spec(
+        "admin_a",
+        lambda d: f"/service/communities/{d.a.id}/policy",
+        lambda d, k: {"points_per_hour": str(10 + k), "points_per_service": "5"},
+    ),
+}
+
+
+def _code(d) -> str:
+    """The code on the screen of the activity going on now, as the volunteer reads it."""
+    activity = db.session.get(Activity, d.service.activity)
+    return checkin_codes.short_code(activity, "in", checkin_codes.window_at())
 
 
 FORMS = {
@@ -224,11 +389,21 @@ FORMS = {
         lambda d, k: {"active": "0"},
         page=lambda d: "/credit/indicators",
     ),
+    **SERVICE_FORMS,
 }
 # POST routes with nothing to type: the object is in the URL (bad ids are tested below).
 NO_INPUT = {
     "users.revoke": "a Remove button; the grant is in the URL",
     "org.agreement_terminate": "a Terminate button; the agreement is in the URL",
+    "service.signup": "a Sign up button; the activity is in the URL",
+    "service.signup_cancel": "a Cancel my sign-up button; the sign-up is in the URL",
+    "service.need_withdraw": "a Withdraw button; the need is in the URL",
+    "service.order_take": "a Take button; the order is in the URL",
+    "service.order_release": "a Give my place back button; the order is in the URL",
+    "service.project_claim": "a Claim button; the project is in the URL",
+    "service.project_release": "a Give up button; the project is in the URL",
+    "service.claim_release": "an End claim button; the project and the volunteer are in the URL",
+    "service.record_verify": "a Verify button; the record is in the URL",
 }
 # POST routes that are not forms at all.
 NOT_FORMS = {
@@ -253,12 +428,32 @@ def _setup(district):
     d.declarations = {s: credit_factories.declaration(d.resident_a, d.indicator_a, s) for s in states}
     d.photo_a = credit_factories.photo(d.declarations["submitted"])
     d.entry_a = _points(d.resident_a, d.a)
+    return _service_setup(d)
+
+
+def _service_setup(d):
+    """1112 objects of community a in the states their forms need (see matrix_objects.create for d.service)."""
+    d.service = matrix_objects.create(d.a, d.member_a, d.resident_a, "幸福", "甲")
+    d.later = service_factories.activity(d.a, starts_in=timedelta(days=2))  # to edit and to cancel
+    need = service_factories.need(d.resident_a, d.a, state="ordered")
+    d.done_order = _done_order(d, need)
+    d.disputed_order = _done_order(d, None, state="disputed", dispute_reason="没有来")
+    d.verified = service_factories.record(d.member_a, d.a, description="已核实的服务")
+    begin_write()
+    records.verify(d.steward_a, d.verified.id)
     return d
+
+
+def _done_order(d, need, state="done", **kw):
+    """An order member_a took and marked done (then maybe disputed): the resident confirms or disputes it."""
+    order = matrix_objects.taken_order(d.a, [d.member_a], need)
+    for key, value in {"state": state, "done_minutes": 60, "done_at": utcnow(), "done_note": "修好了", **kw}.items():
+        setattr(order, key, value)
+    return factories._commit(order)
 
 
 def _points(user, community) -> int:
     """A ledger entry to reverse: 50 points earned by `user` in `community`."""
-    from volunteer.core.database import begin_write
     from volunteer.ledger import services
 
     begin_write()
@@ -384,6 +579,7 @@ def test_bad_input_is_refused_with_a_message(make_client, district, endpoint):
 BAD_IDS = [0, 2147483648, 99999999999999999999]
 BAD_QUERY = [LONG, "abc", "-1", "99999999999999999999", crawl.SCRIPT, UNICODE, "%", "_"]
 QUERY_KEYS = ["q", "page", "year", "community", "action", "role"]
+SERVICE_OBJECTS = ("activity", "signup", "need", "order", "resource", "project", "record")
 
 
 def test_absurd_ids_in_urls_are_404(app, make_client, district):
@@ -417,7 +613,7 @@ def test_bad_query_strings_on_every_page(app, make_client, district, actor):
     client = english(make_client())
     login(client, getattr(d, actor))
     ids = {
-        "user_id": d.resident_a.id,
+        "user_id": d.member_a.id,  # a party member of a: a user page, and a service trail
         "community_id": d.a.id,
         "compound_id": d.compound_a.id,
         "building_id": d.building_a.id,
@@ -428,6 +624,8 @@ def test_bad_query_strings_on_every_page(app, make_client, district, actor):
         "declaration_id": d.declarations["submitted"].id,
         "photo_id": d.photo_a.id,
         "entry_id": d.entry_a,
+        **{f"{name}_id": getattr(d.service, name) for name in SERVICE_OBJECTS},
+        "token": d.service.token,
     }
     problems = []
     for rule in crawl.routes(app):

@@ -9,18 +9,24 @@ reason, and its page is still searched for the other community's people.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
 from volunteer.accounts.models import Role, RoleGrant
 from volunteer.core.audit import AuditEntry
+from volunteer.core.models import local_today
 from volunteer.extensions import db
 from volunteer.org.models import MemberReport
+from volunteer.service import checkin_codes
+from volunteer.service.models import Activity
 
 from . import crawl, factories
 from .conftest import login
 from .credit import factories as credit_factories
+from .service import matrix_objects
 
 # Open to everyone, or not a page at all; core.home is still searched for markers below.
 PUBLIC = {"core.home", "core.healthz", "core.set_language", "accounts.login", "accounts.register", "accounts.logout"}
@@ -40,6 +46,14 @@ ARGUMENTS = {
     "declaration_id": "declaration",
     "photo_id": "photo",
     "entry_id": "entries",
+    "activity_id": "activity",
+    "signup_id": "signup",
+    "need_id": "need",
+    "order_id": "order",
+    "resource_id": "resource",
+    "project_id": "project",
+    "record_id": "record",
+    "token": "token",
 }
 
 ACTORS = [
@@ -69,6 +83,30 @@ ADMIN_PAGES = {
     "credit.admin_queue": "declarations waiting in the admin's own communities; ?community=<other> is a 404",
     "ledger.index": "links to the points pages of the admin's own communities",
 }
+STAFF = ["steward_a", "admin_a", "organiser_a"]
+STEWARD_PAGES = {
+    # The 1112 pages a steward (or an admin, or an organiser) runs for their own communities.
+    **{
+        f"service.{e}": f"{what} of the steward's own communities; ?community=<other> is a 404"
+        for e, what in (
+            ("records", "services waiting for verification"),
+            ("tracker", "the 1112 tracker"),
+            ("tracker_csv", "the 1112 tracker"),
+        )
+    },
+    **{
+        f"service.{e}": "publishes in the steward's own communities: the community box offers only those"
+        for e in ("activity_new", "order_new", "resource_new", "project_new")
+    },
+    "service.record_enter": "enters a service in the steward's own communities for one of their volunteers",
+    "service.records_verify": "verifies the steward's own communities' services; other ids are skipped (below)",
+}
+# The three lists and the activities of the viewer's own communities (as resident, volunteer or steward).
+MEMBER_PAGES = {
+    f"service.{e}": f"the {e} of the viewer's own communities; ?community=<other> is a 404"
+    for e in ("activities", "resources", "projects")
+}
+MEMBERS = ["resident_a", "member_a", "steward_a", "admin_a", "organiser_a"]
 # (actor, endpoint) -> why this actor may open it even though its URL names another community's object.
 ALLOWED = {
     **{(a, "accounts.change_password"): "everyone changes their own password" for a in LOGGED_IN},
@@ -86,7 +124,23 @@ ALLOWED = {
     ("member_a", "credit.declare"): "a party member living in a is a resident there too",
     ("collector_a", "credit.collector_queue"): "declarations of the collector's own compound",
     ("council_a", "credit.council_queue"): "declarations of the council member's own compound",
+    **{(a, "service.trail"): "everyone's own service trail" for a in LOGGED_IN},
+    **{(a, "service.my_card"): "everyone's own member card" for a in LOGGED_IN},
+    **{(a, "service.my_card_png"): "everyone's own member card, as an image" for a in LOGGED_IN},
+    **{(a, "service.checkin"): "everyone checks themselves in; another's activity is refused" for a in LOGGED_IN},
+    **{(a, e): why for e, why in STEWARD_PAGES.items() for a in STAFF},
+    **{(a, e): why for e, why in MEMBER_PAGES.items() for a in MEMBERS},
+    ("resident_a", "service.needs"): "a resident's own needs",
+    ("member_a", "service.needs"): "a party member living in a posts needs there too: their own",
+    **{(a, "service.needs"): "needs of the steward's own communities; ?community=<other> is a 404" for a in STAFF},
+    ("resident_a", "service.need_new"): "a resident posts a need to their own community",
+    ("member_a", "service.need_new"): "a party member living in a is a resident there too",
+    ("member_a", "service.orders"): "open orders of the volunteer's own communities; ?community=<other> is a 404",
+    **{(a, "service.orders"): "orders of the steward's own communities; ?community=<other> is a 404" for a in STAFF},
+    ("member_a", "service.report"): "a volunteer reports a service to their own community",
 }
+# (actor, endpoint) -> (where a GET sends them, why): a page that is not theirs but has a counterpart that is.
+SENT_ON = {("resident_a", "service.orders"): ("/service/needs", "a resident has no orders: their own needs instead")}
 
 
 @dataclass
@@ -107,6 +161,15 @@ class Side:
     declaration: list[int] = field(default_factory=list)  # credit declarations
     photo: list[int] = field(default_factory=list)  # their evidence photos
     entries: list[int] = field(default_factory=list)  # points ledger entries
+    # 1112 service objects (tests/service/matrix_objects.py); token: a volunteer's member card
+    activity: list[int] = field(default_factory=list)
+    signup: list[int] = field(default_factory=list)
+    need: list[int] = field(default_factory=list)
+    order: list[int] = field(default_factory=list)
+    resource: list[int] = field(default_factory=list)
+    project: list[int] = field(default_factory=list)
+    record: list[int] = field(default_factory=list)
+    token: list[str] = field(default_factory=list)
 
 
 def _grant(user, role) -> int:
@@ -156,6 +219,10 @@ def populate(d):
     d.entry_a = _points(d.resident_a, d.a, "幸福积分备注甲")
     d.entry_b = _points(d.resident_b, d.b, "和平积分备注乙")
     d.entry_c = _points(d.resident_c, d.c, "安康积分备注丙")
+    # One service object of each kind in each community, taken or claimed by its party member.
+    for key, text, mark in (("a", "幸福", "甲"), ("b", "和平", "乙"), ("c", "安康", "丙")):
+        member, resident = getattr(d, f"member_{key}"), getattr(d, f"resident_{key}")
+        setattr(d, f"service_{key}", matrix_objects.create(getattr(d, key), member, resident, text, mark))
     return d
 
 
@@ -169,6 +236,12 @@ def _points(user, community, memo):
     entry = services.earn(account, 10, kind="earn_credit", key=f"matrix:{user.id}", memo=memo).entry
     db.session.commit()
     return entry.id
+
+
+def _service(d, key: str) -> dict:
+    objects = getattr(d, f"service_{key}")
+    names = ("activity", "signup", "need", "order", "resource", "project", "record", "token")
+    return {name: [getattr(objects, name)] for name in names}
 
 
 def _credit(d, key: str) -> dict:
@@ -189,11 +262,18 @@ def side_b(d) -> Side:
         agreement=[d.agreement_b.id],
         street=[d.street_b.id],
         unit=[d.unit_b.id],
-        users=[d.resident_b.id, d.admin_b.id],
-        grants=[_grant(d.resident_b, Role.RESIDENT), _grant(d.admin_b, Role.ADMIN)],
-        markers=[*markers, *side_c(d).markers, "和平共建条款乙", "和平小区", "和平积分备注乙", "和平指标", "和平申报"],
+        # member_b: the volunteer whose claim, records and trail b's pages hold
+        users=[d.resident_b.id, d.admin_b.id, d.member_b.id],
+        grants=[_grant(d.resident_b, Role.RESIDENT), _grant(d.admin_b, Role.ADMIN), _grant(d.member_b, Role.VOLUNTEER)],
+        markers=[
+            *markers,
+            *side_c(d).markers,
+            *["和平共建条款乙", "和平小区", "和平积分备注乙", "和平指标", "和平申报"],
+            *d.service_b.markers,
+        ],
         **_credit(d, "b"),
         entries=[d.entry_b],
+        **_service(d, "b"),
     )
 
 
@@ -207,11 +287,16 @@ def side_c(d) -> Side:
         agreement=[d.agreement_c.id],
         street=[d.street_b.id],
         unit=[d.unit_c.id],
-        users=[d.resident_c.id, d.admin_c.id],
-        grants=[_grant(d.resident_c, Role.RESIDENT), _grant(d.admin_c, Role.ADMIN)],
-        markers=[*markers, "安康共建条款丙", "安康小区", "安康积分备注丙", "安康指标", "安康申报"],
+        users=[d.resident_c.id, d.admin_c.id, d.member_c.id],
+        grants=[_grant(d.resident_c, Role.RESIDENT), _grant(d.admin_c, Role.ADMIN), _grant(d.member_c, Role.VOLUNTEER)],
+        markers=[
+            *markers,
+            *["安康共建条款丙", "安康小区", "安康积分备注丙", "安康指标", "安康申报"],
+            *d.service_c.markers,
+        ],
         **_credit(d, "c"),
         entries=[d.entry_c],
+        **_service(d, "c"),
     )
 
 
@@ -224,10 +309,12 @@ def side_a(d) -> Side:
         agreement=[d.agreement_a.id],
         street=[d.street_a.id],
         unit=[d.unit_a.id],
-        users=[d.resident_a.id],
-        grants=[_grant(d.resident_a, Role.RESIDENT)],
+        # A party member living in a: a user page, and a volunteer with a trail and a claim there.
+        users=[d.member_a.id],
+        grants=[_grant(d.member_a, Role.RESIDENT)],
         entries=[d.entry_a],
         **_credit(d, "a"),
+        **_service(d, "a"),
     )
 
 
@@ -280,22 +367,43 @@ def _refusal_problem(actor: str, response) -> str | None:
     return None if status in (403, 404, 405) else f"status {status}, expected 403/404/405"
 
 
-def _allowed_problem(method: str, variant: bool, response) -> str | None:
+def _allowed_problem(method: str, variant: bool, response, post_only: bool = False) -> str | None:
     status = response.status_code
-    # An empty form is refused (4xx) or sent back (3xx); a GET-only page answers 405.
+    # An empty form is refused (4xx) or sent back (3xx); a GET-only page answers 405, and so does
+    # a GET of a POST-only route.
     ok = set(range(300, 500)) - {304}
     if method == "GET":
-        ok = {200, 400, 404} if variant else {200}
+        ok = {405} if post_only else {200, 400, 404} if variant else {200}
     return None if status in ok else f"status {status}, expected one of {sorted(ok)[:6]}"
 
 
-def _check_get(client, actor, allowed, url, variant, side) -> list[str]:
+def _sent_on_problem(target: str, response) -> str | None:
+    location = urlsplit(response.headers.get("Location", "")).path
+    if response.status_code in (302, 303) and location == target:
+        return None
+    return f"status {response.status_code} to {location!r}, expected a redirect to {target}"
+
+
+def _get_problem(actor, rule, allowed, variant, response) -> str | None:
+    if (actor, rule.endpoint) in SENT_ON:
+        return _sent_on_problem(SENT_ON[actor, rule.endpoint][0], response)
+    if allowed:
+        return _allowed_problem("GET", variant, response, post_only="GET" not in rule.methods)
+    return _refusal_problem(actor, response)
+
+
+def _text(response) -> str:
+    """The body as text; a binary one (the member card's PNG) is still searched for the markers."""
+    return response.get_data().decode("utf-8", "replace")
+
+
+def _check_get(client, actor, rule, allowed, url, variant, side) -> list[str]:
     response = client.get(url)
     problems = []
-    problem = _allowed_problem("GET", variant, response) if allowed else _refusal_problem(actor, response)
+    problem = _get_problem(actor, rule, allowed, variant, response)
     if problem:
         problems.append(problem)
-    if leaked := crawl.shown(response.get_data(as_text=True), side.markers):
+    if leaked := crawl.shown(_text(response), side.markers):
         problems.append(f"shows {leaked}")
     return problems
 
@@ -308,7 +416,7 @@ def _check_post(client, actor, allowed, url, side) -> list[str]:
     problem = _allowed_problem("POST", False, response) if allowed else _refusal_problem(actor, response)
     if problem:
         problems.append(problem)
-    if leaked := crawl.shown(response.get_data(as_text=True), side.markers):
+    if leaked := crawl.shown(_text(response), side.markers):
         problems.append(f"shows {leaked}")
     return problems
 
@@ -329,7 +437,7 @@ def crawl_as(app, client, actor: str, side: Side) -> list[str]:
                 (f"{url}?q={side.markers[0][0]}", True),
             ]
             for target, variant in gets:
-                for p in _check_get(client, actor, allowed, target, variant, side):
+                for p in _check_get(client, actor, rule, allowed, target, variant, side):
                     problems.append(f"{actor} GET {target} [{rule.endpoint}]: {p}")
             for p in _check_post(client, actor, allowed, url, side):
                 problems.append(f"{actor} POST {url} [{rule.endpoint}]: {p}")
@@ -362,6 +470,8 @@ def test_every_url_argument_can_be_filled(app, district):
 def test_every_allowed_entry_names_a_real_route(app):
     endpoints = {r.endpoint for r in crawl.routes(app)}
     assert {e for _, e in ALLOWED} <= endpoints
+    assert {e for _, e in SENT_ON} <= endpoints
+    assert not ALLOWED.keys() & SENT_ON.keys()
 
 
 # --- forms that name another community's objects in their fields ---------------------------------
@@ -404,7 +514,126 @@ def _cross_cases(d):
         ),
         ("organiser_a", "/org/communities/new", {"street": d.street_b.id, "name": "西新社区"}, {400}),
         ("organiser_a", f"/org/units/{d.unit_c.id}/edit", {"name": ""}, {400}),
+        *[(actor, url(d, "b"), data(d, "b"), statuses) for actor, url, data, statuses in SERVICE_FORMS.values()],
     ]
+
+
+def _day(days: int = 0) -> str:
+    return (local_today() + timedelta(days=days)).isoformat()
+
+
+def _checkin(d, key: str, mode: str, short: bool) -> dict:
+    activity = db.session.get(Activity, getattr(d, f"service_{key}").activity)
+    if short:
+        return {"code": checkin_codes.short_code(activity, mode, checkin_codes.window_at())}
+    return {"t": checkin_codes.token(activity, mode)}
+
+
+def _new(**fields):
+    """A create form naming community k ("a": the steward's own, "b": another) in its community box.
+    Dates are functions, read when the form is sent (today is the app's local day)."""
+    return lambda d, k: {"community": getattr(d, k).id, **{f: v() if callable(v) else v for f, v in fields.items()}}
+
+
+# name -> (actor, url(d, key), data(d, key), statuses when key is "b"). With key "a" the same form
+# names the actor's own community's objects and goes through (tested below), so b's refusal is
+# for the community and not for a bad payload.
+SERVICE_FORMS = {
+    "activity_new": (
+        "steward_a",
+        lambda d, k: "/service/activities/new",
+        _new(
+            title="新活动",
+            category="elderly",
+            place="广场",
+            day=lambda: _day(1),
+            start="09:00",
+            end="11:00",
+            places="5",
+        ),
+        {400},
+    ),
+    "order_new": (
+        "steward_a",
+        lambda d, k: "/service/orders/new",
+        _new(title="新订单", category="repair", description="", scheduled="", places="1"),
+        {400},
+    ),
+    "resource_new": (
+        "steward_a",
+        lambda d, k: "/service/resources/new",
+        _new(unit="0", kind="venue", title="新场地", description="", availability="", contact="", active="y"),
+        {400},
+    ),
+    "project_new": (
+        "steward_a",
+        lambda d, k: "/service/projects/new",
+        _new(kind="post", title="新岗位", description="", capacity="2", starts_on=_day, ends_on="", active="y"),
+        {400},
+    ),
+    # b's volunteer entered in b, then in a (where they do not serve).
+    "record_enter": (
+        "steward_a",
+        lambda d, k: "/service/records/enter",
+        lambda d, k: {
+            **{"phone": getattr(d, f"member_{k}").phone, "community": getattr(d, k).id, "served_on": _day(-1)},
+            **{"hours": "2", "kind": "other", "description": "帮忙"},
+        },
+        {400},
+    ),
+    "record_enter_here": (
+        "steward_a",
+        lambda d, k: "/service/records/enter",
+        lambda d, k: {
+            **{"phone": getattr(d, f"member_{k}").phone, "community": d.a.id, "served_on": _day(-1)},
+            **{"hours": "2", "kind": "other", "description": "帮忙"},
+        },
+        {400},
+    ),
+    # Another community's ticked record is skipped, not verified.
+    "records_verify": (
+        "steward_a",
+        lambda d, k: "/service/records/verify",
+        lambda d, k: {"ids": [getattr(d, f"service_{k}").record]},
+        {303},
+    ),
+    "report": (
+        "member_a",
+        lambda d, k: "/service/records/report",
+        lambda d, k: {"served_on": _day(-1), "hours": "1", "description": "巡逻", "project": _project(d, k)},
+        {400},
+    ),
+    # b's volunteer's card scanned at a's activity; the code of b's activity typed or scanned by a's volunteer.
+    "roster_card": (
+        "steward_a",
+        lambda d, k: f"/service/activities/{d.service_a.activity}/card",
+        lambda d, k: {"card": getattr(d, f"service_{k}").token, "mode": "in"},
+        {400},
+    ),
+    "checkin_code": ("member_a", lambda d, k: "/service/checkin", lambda d, k: _checkin(d, k, "in", True), {400}),
+    "checkin_token": (
+        "member_a",
+        lambda d, k: "/service/checkin",
+        lambda d, k: _checkin(d, k, "in", False),
+        {400},
+    ),
+}
+
+
+def _project(d, key: str) -> int:
+    return getattr(d, f"service_{key}").project
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_FORMS))
+def test_service_forms_work_for_own_community(make_client, district, name):
+    """The positive control of SERVICE_FORMS: naming the actor's own community's objects, it goes through."""
+    d = populate(district)
+    actor, url, data, _statuses = SERVICE_FORMS[name]
+    client = browser(make_client, d, actor)
+    before = crawl.snapshot()
+    response = client.post(url(d, "a"), data=data(d, "a"))
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert crawl.changes(before, crawl.snapshot())
 
 
 def test_forms_cannot_reach_into_another_community(make_client, district):
@@ -436,6 +665,8 @@ ADMIN_OWN_REFUSED = {
     "credit.declare": 403,  # admin_a is no resident
     "credit.collector_queue": 403,  # nor a collector
     "credit.council_queue": 403,  # nor a council member
+    "service.need_new": 403,  # no resident: posts no needs
+    "service.report": 403,  # no volunteer: reports no services
 }
 
 
@@ -479,6 +710,40 @@ def test_positive_controls_show_own_data(make_client, district):
     body = page.get_data(as_text=True)
     assert "孔党员" in body and "秦党员" not in body
     assert "孔党员" in browser(make_client, d, "employer_a").get("/org/staff").get_data(as_text=True)
+
+
+def _shows(client, url: str, *texts: str) -> bool:
+    response = client.get(url)
+    return response.status_code == 200 and all(t in response.get_data(as_text=True) for t in texts)
+
+
+def test_positive_controls_show_own_service_data(make_client, district):
+    d = populate(district)
+    own = d.service_a
+    admin = browser(make_client, d, "admin_a")
+    assert _shows(admin, f"/service/activities/{own.activity}", "幸福活动甲", "幸福广场甲")
+    assert _shows(admin, f"/service/activities/{own.activity}/roster", "王党员")
+    assert _shows(admin, "/service/records", "幸福服务甲", "王党员")
+    assert _shows(admin, "/service/needs", "幸福需求甲", "张三")
+    assert _shows(admin, f"/service/orders/{own.order}", "幸福订单甲", "幸福订单说明甲", "王党员")
+    assert _shows(admin, "/service/resources", "幸福资源甲")
+    assert _shows(admin, f"/service/projects/{own.project}", "幸福项目甲", "王党员")
+    assert _shows(admin, f"/service/card/{own.token}", "王党员", "幸福活动甲")  # on the activity happening now
+    assert _shows(admin, f"/service/members/{d.member_a.id}/trail", "幸福服务甲")
+    photo = admin.get(f"/service/records/{own.record}/photo")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg" and photo.data[:2] == b"\xff\xd8"
+    member = browser(make_client, d, "member_a")
+    assert _shows(member, "/service/trail", "幸福服务甲")
+    assert _shows(member, "/service/activities", "幸福活动甲")
+    assert _shows(member, "/service/orders", "幸福订单甲")
+    assert _shows(member, "/service/projects", "幸福项目甲")
+    assert _shows(browser(make_client, d, "resident_a"), "/service/needs", "幸福需求甲")
+    # The organiser of street a covers b: the ids that are 404 for admin_a are real and open to them.
+    organiser = browser(make_client, d, "organiser_a")
+    assert _shows(organiser, f"/service/records?community={d.b.id}", "和平服务乙", "赵党员")
+    assert _shows(organiser, f"/service/activities/{d.service_b.activity}", "和平活动乙")
+    assert _shows(organiser, f"/service/orders/{d.service_b.order}", "和平订单乙")
+    assert _shows(organiser, f"/service/card/{d.service_b.token}", "赵党员")
 
 
 def test_snapshot_sees_a_change(make_client, district):

@@ -1,8 +1,8 @@
-"""Activity pages: list and detail, publishing, sign-up, the check-in screen and page, the roster, member cards."""
+"""Activity pages: list and detail, publishing, sign-up, the steward's check-in screen and the roster."""
 
 import time
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, render_template, request, url_for
 from flask_babel import format_datetime, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,32 +13,27 @@ from sqlalchemy.orm import selectinload
 from ..core import permissions as perm
 from ..core import qr
 from ..core.errors import DomainError
-from ..core.models import aware, local_today, to_local, utcnow
+from ..core.models import aware, to_local, utcnow
 from ..core.pagination import community_arg, paginate
-from ..extensions import db, limiter
+from ..extensions import db
 from ..org.models import Community
 from . import activities as service
-from . import cards, tracker
+from . import cards
 from . import checkin_codes as codes
 from .access import (
     is_steward_of,
     is_volunteer_of,
     member_community_ids,
-    resident_community_id,
     steward_community_ids,
-    volunteer_community_ids,
 )
 from .activity_forms import (
     ActionForm,
     ActivityForm,
     CancelActivityForm,
     CardForm,
-    CodeForm,
     ModeForm,
-    TokenForm,
 )
 from .models import Activity, Signup
-from .nav import url_or_none
 from .views import CATEGORY_LABELS, FORM, attempt, bp, done, get_readable, get_stewarded
 
 FIELD_OF = {
@@ -334,7 +329,7 @@ def roster_page(activity, status: int = 200, card_form=None):
         .order_by(Signup.state, Signup.queued_at, Signup.id)  # "confirmed" sorts before "waiting"
     )
     found = paginate(stmt)
-    record_links = {s.id: url_or_none("service.record", record_id=s.record.id) for s in found.items if s.record}
+    record_links = {s.id: url_for("service.record", record_id=s.record.id) for s in found.items if s.record}
     return page(
         "service/roster.html",
         status,
@@ -365,6 +360,8 @@ def roster_check(signup_id: int):
     found = _signup_for(signup_id, steward_only=True)
     activity_id = found.activity_id
     form = ModeForm()
+    from .checkin_views import _shared_communities, card_page  # noqa: PLC0415 - that module imports this one
+
     # Sent from a member card's page: go back there, if the card is this volunteer's.
     member = cards.card_user(form.card.data) if form.card.data else None
     if member is not None and (member.id != found.volunteer_id or not _shared_communities(member)):
@@ -405,124 +402,3 @@ def roster_card(activity_id: int):
             if checked:
                 return done(_checked_message(checked, mode), url_for("service.roster", activity_id=activity_id))
     return roster_page(get_stewarded(Activity, activity_id), 400, card_form=form)
-
-
-# --- the volunteer checks in ---------------------------------------------------------------------
-
-
-def _checked_in_message(found: Signup, mode: str) -> str:
-    if mode == "in":
-        return _("Checked in at %(time)s.", time=clock(found.checked_in_at))
-    return _("Checked out: %(hours)s hours recorded, waiting for verification.", hours=_hours(found))
-
-
-def _after_check(result):
-    found, mode = result
-    return done(_checked_in_message(found, mode), url_for("service.activity", activity_id=found.activity_id))
-
-
-def _token_refusal(token: str):
-    """Why a scanned token cannot be used (without changing anything), or None if it may be."""
-    reading = codes.read_token(token)
-    if not reading.valid or db.session.get(Activity, reading.activity_id) is None:
-        return _l("This is not a valid check-in code.")
-    if not reading.fresh:
-        return _l("This code has expired. Scan the code on the screen now.")
-    return None
-
-
-@bp.route("/checkin", methods=FORM)
-@login_required
-@limiter.limit("30 per minute", methods=["POST"], key_func=lambda: str(current_user.get_id()))
-def checkin():
-    form = CodeForm()
-    token = request.form.get("t") if request.method == "POST" else request.args.get("t")
-    if token is not None:
-        return _checkin_token(token)
-    if form.validate_on_submit():
-        result = attempt(form, lambda: service.check_by_code(current_user, form.code.data), {"invalid_code": "code"})
-        if result:
-            return _after_check(result)
-    status = 400 if request.method == "POST" else 200
-    return page("service/checkin.html", status, form=form)
-
-
-def _checkin_token(token: str):
-    """The phone camera opened the screen's QR: confirm (GET), then check in or out (POST)."""
-    refusal = _token_refusal(token)
-    if refusal is not None:
-        flash(str(refusal), "error")
-        return page("service/checkin.html", 400, form=CodeForm(formdata=None))
-    if request.method == "GET":
-        reading = codes.read_token(token)
-        activity = db.session.get(Activity, reading.activity_id)
-        return page("service/checkin_confirm.html", a=activity, mode=reading.mode, form=TokenForm(t=token))
-    form = TokenForm()
-    if form.validate_on_submit():
-        result, _err = _try(lambda: service.check_by_token(current_user, form.t.data))
-        if result:
-            return _after_check(result)
-    return page("service/checkin.html", 400, form=CodeForm(formdata=None))
-
-
-# --- member cards --------------------------------------------------------------------------------
-
-
-def _card_link(user) -> str:
-    return url_for("service.card", token=cards.card_token(user), _external=True)
-
-
-@bp.route("/card")
-@login_required
-def my_card():
-    link = _card_link(current_user)
-    return page(
-        "service/my_card.html",
-        svg=qr.svg(link, _("My member card")),
-        token=cards.card_token(current_user),
-    )
-
-
-@bp.route("/card.png")
-@login_required
-def my_card_png():
-    response = Response(qr.png(_card_link(current_user)), mimetype="image/png")
-    response.headers["Content-Disposition"] = 'attachment; filename="member-card.png"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _shared_communities(member) -> set[int]:
-    """Communities the viewer runs where the member serves or lives."""
-    theirs = volunteer_community_ids(member) | ({resident_community_id(member)} - {None})
-    return steward_community_ids(current_user) & theirs
-
-
-def card_page(member, status: int = 200):
-    ids = steward_community_ids(current_user)
-    today = local_today()
-    progress = tracker.progress(member, today.year, today)
-    if progress is not None and progress.community.id not in ids:
-        progress = None  # their 1112 count belongs to a community this steward does not run
-    return page(
-        "service/card.html",
-        status,
-        member=member,
-        progress=progress,
-        signups=cards.current_signups(member, ids),
-        token=cards.card_token(member),
-        form=ModeForm(formdata=None),
-    )
-
-
-@bp.route("/card/<token>")
-@login_required
-def card(token: str):
-    member = cards.card_user(token)
-    if member is None:
-        abort(404)
-    if member.id == current_user.id:
-        return redirect(url_for("service.my_card"))
-    if not _shared_communities(member):
-        abort(404)
-    return card_page(member)

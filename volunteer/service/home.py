@@ -1,5 +1,6 @@
 """The volunteer's part of the home page: 1112 progress, recent services, signed-up activities, open orders."""
 
+from flask import url_for
 from sqlalchemy import select
 
 from ..core.models import local_today, utcnow
@@ -7,7 +8,6 @@ from ..extensions import db
 from . import tracker
 from .access import volunteer_community_ids
 from .models import Activity, Order, ServiceRecord, Signup
-from .nav import url_or_none
 
 SHOWN = 5
 KEYS = ("service_progress", "service_recent", "service_upcoming", "service_orders", "service_links")
@@ -25,10 +25,10 @@ def service_home(user) -> dict:
         "service_upcoming": _upcoming(user),
         "service_orders": _open_orders(ids),
         "service_links": {
-            "trail": url_or_none("service.trail"),
-            "card": url_or_none("service.my_card"),
-            "orders": url_or_none("service.orders"),
-            "activities": url_or_none("service.activities"),
+            "trail": url_for("service.trail"),
+            "card": url_for("service.my_card"),
+            "orders": url_for("service.orders"),
+            "activities": url_for("service.activities"),
         },
     }
 

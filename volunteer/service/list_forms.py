@@ -26,7 +26,7 @@ def lines(label, length: int, *, optional=False, **kw):
     return TextAreaField(
         label,
         filters=[clean],
-        validators=[*first, max_len(length), plain_lines],
+        validators=[*first, max_len(length), no_markup, plain_lines],
         render_kw={"rows": 3, "maxlength": length},
         **kw,
     )

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from ..accounts.models import User
 from ..core import permissions as perm
 from ..core.errors import DomainError
 from ..core.models import local_today
@@ -228,6 +229,8 @@ def project_release(project_id: int):
 @login_required
 def claim_release(project_id: int, user_id: int):
     get_stewarded(Project, project_id)
+    if db.session.get(User, user_id) is None:
+        abort(404)  # the URL names the volunteer: an unknown one is a missing page, like an unknown project
     call = lambda: lists.release_claim(current_user, project_id, user_id)  # noqa: E731
     return _claim_step(project_id, "claim_release", call, _("The claim was ended."))
 

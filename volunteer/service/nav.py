@@ -3,21 +3,12 @@
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from werkzeug.routing import BuildError
 
 from ..accounts.models import Role
 from ..core import permissions as perm
 from ..extensions import db
 from .access import resident_community_id, volunteer_community_ids
 from .models import ServiceRecord
-
-
-def url_or_none(endpoint: str, **values) -> str | None:
-    """url_for, or None while the page is not there (pages are built by several hands at once)."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def desk_community_ids(user) -> set[int]:
@@ -72,8 +63,8 @@ def service_links(user) -> list[tuple[str, str]]:
         return []
     items, seen = [], set()
     for endpoint, label in _links(user):
-        href = url_or_none(endpoint)
-        if href is None or href in seen:
+        href = url_for(endpoint)
+        if href in seen:
             continue
         seen.add(href)
         items.append((href, label))

@@ -25,7 +25,6 @@ from ..org.queries import community_choices
 from . import records
 from .access import is_steward_of, steward_community_ids, volunteer_community_ids
 from .models import RECORD_KINDS, RECORD_SOURCES, Project, ProjectClaim, ServiceRecord
-from .nav import url_or_none
 from .record_forms import BulkVerifyForm, CorrectForm, EnterForm, ReasonForm, ReportForm, VerifyForm, minutes_of
 from .views import FORM, RECORD_KIND_LABELS, attempt, bp, done
 
@@ -60,7 +59,7 @@ def local_time(moment) -> str:
 
 @bp.app_context_processor
 def _helpers():
-    return {"service_url": url_or_none, "service_time": local_time}
+    return {"service_url": url_for, "service_time": local_time}
 
 
 def _dated(form):

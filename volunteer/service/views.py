@@ -122,4 +122,4 @@ def get_stewarded(model, object_id: int):
     return obj
 
 
-from . import activity_views, list_views, order_views, record_views, tracker_views  # noqa: E402, F401
+from . import activity_views, checkin_views, list_views, order_views, record_views, tracker_views  # noqa: E402, F401
