@@ -42,17 +42,21 @@ def race_app(app):
         db.engine.dispose()
 
 
-def race(race_app, count: int, action) -> list[str]:
-    """Run action(i) in `count` threads released together; each outcome is "ok" or an error code."""
+def race(race_app, count: int, action, *, connect_first: bool = True) -> list[str]:
+    """Run action(i) in `count` threads released together; each outcome is "ok" or an error code.
+
+    connect_first opens every thread's PostgreSQL connection before the start; a race with more
+    threads than the server takes connections passes False and lets its pool hand them out.
+    """
     db.session.commit()  # the test's set-up is committed and its SQLite read lock let go
-    barrier = threading.Barrier(count)
+    barrier = threading.Barrier(count, timeout=120)  # a thread that failed to start must not hang the rest
     outcomes = [None] * count
 
     def run(i):
         with race_app.app_context():
             try:
-                if db.engine.dialect.name == "postgresql":
-                    db.session.execute(select(1))  # every connection is open before the start
+                if connect_first and db.engine.dialect.name == "postgresql":
+                    db.session.execute(select(1))
                 barrier.wait()
                 action(i)
                 outcomes[i] = "ok"

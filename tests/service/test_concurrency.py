@@ -52,7 +52,7 @@ def race_app(app):
 def race(race_app, count: int, action) -> list:
     """Run action(i) in `count` threads released together; each outcome is "ok", an error code, or a crash."""
     db.session.commit()  # the set-up is committed and the test's SQLite read lock let go
-    barrier = threading.Barrier(count)
+    barrier = threading.Barrier(count, timeout=120)  # a thread that failed to start must not hang the rest
     outcomes = [None] * count
 
     def run(i):
