@@ -9,9 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
-from tests.conftest import TEST_CONFIG
-from tests.ledger.test_concurrency import race
-from volunteer import create_app
+from tests.races import dispose, race, racing_app
 from volunteer.exchange import desk, vouchers
 from volunteer.exchange.models import Item, Voucher
 from volunteer.extensions import db
@@ -27,15 +25,9 @@ POOL = 30
 
 @pytest.fixture
 def race_app(app):
-    """A second app on the same database with its own pool of connections for the racing threads."""
-    options = {"pool_size": POOL, "max_overflow": 0, "pool_timeout": 120}
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        options = {"pool_size": POOL, "max_overflow": 0, "pool_timeout": 120, "connect_args": {"timeout": 120}}
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    other = create_app(dict(TEST_CONFIG, SQLALCHEMY_DATABASE_URI=uri, SQLALCHEMY_ENGINE_OPTIONS=options))
+    other = racing_app(app, POOL)
     yield other
-    with other.app_context():
-        db.engine.dispose()
+    dispose(other)
 
 
 def test_fifty_stewards_hand_over_one_voucher_once(race_app, district):

@@ -4,16 +4,12 @@ PostgreSQL runs the writers truly at once (the conditional UPDATE is the guard);
 them behind BEGIN IMMEDIATE and its busy timeout. Both must end with the exact balance.
 """
 
-import threading
-
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from tests.conftest import TEST_CONFIG
-from volunteer import create_app
+from tests.races import dispose, race, racing_app
 from volunteer.core.database import begin_write
-from volunteer.core.errors import DomainError
 from volunteer.extensions import db
 from volunteer.ledger import services
 from volunteer.ledger.models import LedgerEntry, PointsAccount
@@ -26,55 +22,9 @@ INITIAL = 100  # affords 14 of the 24
 
 @pytest.fixture
 def race_app(app):
-    """A second app on the same database whose pool gives every thread its own connection."""
-    options = {"pool_size": SPENDERS + 4, "max_overflow": 4, "pool_timeout": 60}
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        options = {"pool_size": SPENDERS + 4, "max_overflow": 4, "connect_args": {"timeout": 60}}
-    other = create_app(
-        dict(
-            TEST_CONFIG,
-            SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-            SQLALCHEMY_ENGINE_OPTIONS=options,
-        )
-    )
+    other = racing_app(app, SPENDERS + 4)
     yield other
-    with other.app_context():
-        db.engine.dispose()
-
-
-def race(race_app, count: int, action, *, connect_first: bool = True) -> list[str]:
-    """Run action(i) in `count` threads released together; each outcome is "ok" or an error code.
-
-    connect_first opens every thread's PostgreSQL connection before the start; a race with more
-    threads than the server takes connections passes False and lets its pool hand them out.
-    """
-    db.session.commit()  # the test's set-up is committed and its SQLite read lock let go
-    barrier = threading.Barrier(count, timeout=120)  # a thread that failed to start must not hang the rest
-    outcomes = [None] * count
-
-    def run(i):
-        with race_app.app_context():
-            try:
-                if connect_first and db.engine.dialect.name == "postgresql":
-                    db.session.execute(select(1))
-                barrier.wait()
-                action(i)
-                outcomes[i] = "ok"
-            except DomainError as err:
-                db.session.rollback()
-                outcomes[i] = err.code
-            except Exception as err:  # noqa: BLE001 - an unexpected failure must show in the outcomes
-                db.session.rollback()
-                outcomes[i] = f"{type(err).__name__}: {err}"
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
+    dispose(other)
 
 
 def funded_account(district, points: int) -> int:

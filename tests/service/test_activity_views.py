@@ -10,22 +10,8 @@ from volunteer.core.models import aware, local_today, local_zone
 from volunteer.extensions import db
 from volunteer.service.models import Activity, Signup
 
-from ..conftest import english, login
 from . import factories as sf
-
-
-@pytest.fixture
-def browse(make_client):
-    def _browse(user):
-        client = english(make_client())
-        login(client, user)
-        return client
-
-    return _browse
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
+from .conftest import text
 
 
 def states(activity_id) -> dict:

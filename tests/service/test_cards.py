@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from volunteer.core import signing
@@ -11,23 +10,8 @@ from volunteer.service import cards
 from volunteer.service.models import Signup
 
 from .. import factories
-from ..conftest import english, login
 from . import factories as sf
-
-
-@pytest.fixture
-def browse(make_client):
-    def _browse(user):
-        client = english(make_client())
-        login(client, user)
-        return client
-
-    return _browse
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
+from .conftest import text
 
 # --- the token -----------------------------------------------------------------------------------
 

@@ -13,22 +13,8 @@ from volunteer.service import cards
 from volunteer.service import checkin_codes as codes
 from volunteer.service.models import ServiceRecord, Signup
 
-from ..conftest import english, login
 from . import factories as sf
-
-
-@pytest.fixture
-def browse(make_client):
-    def _browse(user):
-        client = english(make_client())
-        login(client, user)
-        return client
-
-    return _browse
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
+from .conftest import text
 
 
 def snapshot() -> list[tuple]:

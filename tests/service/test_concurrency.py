@@ -6,18 +6,15 @@ exact number of places given out, and a ledger whose balances equal their entrie
 needs the postgres_only marker: on SQLite the same races run, serialised, and must give the same result.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from tests import factories
-from tests.conftest import TEST_CONFIG
-from volunteer import create_app
+from tests.races import dispose, race, racing_app
 from volunteer.accounts.models import User
 from volunteer.core.audit import AuditEntry
-from volunteer.core.errors import DomainError
 from volunteer.core.models import utcnow
 from volunteer.extensions import db
 from volunteer.ledger.models import LedgerEntry
@@ -33,52 +30,9 @@ RACERS = 10
 
 @pytest.fixture
 def race_app(app):
-    """A second app on the same database whose pool gives every thread its own connection."""
-    options = {"pool_size": RACERS + 4, "max_overflow": 4, "pool_timeout": 60}
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        options = {"pool_size": RACERS + 4, "max_overflow": 4, "connect_args": {"timeout": 60}}
-    other = create_app(
-        dict(
-            TEST_CONFIG,
-            SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-            SQLALCHEMY_ENGINE_OPTIONS=options,
-        )
-    )
+    other = racing_app(app, RACERS + 4)
     yield other
-    with other.app_context():
-        db.engine.dispose()
-
-
-def race(race_app, count: int, action) -> list:
-    """Run action(i) in `count` threads released together; each outcome is "ok", an error code, or a crash."""
-    db.session.commit()  # the set-up is committed and the test's SQLite read lock let go
-    barrier = threading.Barrier(count, timeout=120)  # a thread that failed to start must not hang the rest
-    outcomes = [None] * count
-
-    def run(i):
-        with race_app.app_context():
-            try:
-                if db.engine.dialect.name == "postgresql":
-                    db.session.execute(select(1))  # every connection is open before the start
-                barrier.wait()
-                action(i)
-                outcomes[i] = "ok"
-            except DomainError as err:
-                db.session.rollback()
-                outcomes[i] = err.code
-            except Exception as err:  # noqa: BLE001 - a deadlock or crash must show in the outcomes
-                db.session.rollback()
-                outcomes[i] = f"{type(err).__name__}: {err}"
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    db.session.commit()  # a fresh read of what the threads wrote
-    return outcomes
+    dispose(other)
 
 
 def user(user_id: int) -> User:

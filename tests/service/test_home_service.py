@@ -3,23 +3,10 @@
 import re
 from datetime import timedelta
 
-import pytest
-
 from volunteer.core.models import local_today
 from volunteer.service import records
 
-from ..conftest import english, login
 from . import factories as sf
-
-
-@pytest.fixture
-def browse(make_client):
-    def _browse(user):
-        client = english(make_client())
-        login(client, user)
-        return client
-
-    return _browse
 
 
 def progress_card(page: str) -> str:

@@ -11,22 +11,8 @@ from volunteer.extensions import db
 from volunteer.service.models import Project, ProjectClaim, Resource
 
 from .. import factories
-from ..conftest import english, login
 from . import factories as sf
-
-
-@pytest.fixture
-def browse(make_client):
-    def _browse(user):
-        client = english(make_client())
-        login(client, user)
-        return client
-
-    return _browse
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
+from .conftest import text
 
 
 def count(model, *where) -> int:

@@ -6,22 +6,8 @@ from sqlalchemy import func, select
 from volunteer.extensions import db
 from volunteer.service.models import Need, Order, OrderTake, ServiceRecord
 
-from ..conftest import english, login
 from . import factories as sf
-
-
-@pytest.fixture
-def browse(make_client):
-    def _browse(user):
-        client = english(make_client())
-        login(client, user)
-        return client
-
-    return _browse
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
+from .conftest import text
 
 
 def count(model, *where) -> int:

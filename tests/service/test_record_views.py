@@ -4,7 +4,6 @@ import io
 import os
 from datetime import timedelta
 
-import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -18,23 +17,9 @@ from volunteer.service import records
 from volunteer.service.models import ServicePolicy, ServiceRecord
 
 from .. import factories
-from ..conftest import english, login
 from ..credit.factories import jpeg_bytes
 from . import factories as sf
-
-
-@pytest.fixture
-def browse(make_client):
-    def _browse(user):
-        client = english(make_client())
-        login(client, user)
-        return client
-
-    return _browse
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
+from .conftest import text
 
 
 def entries(record_id: int, kind: str = "earn_service") -> list[LedgerEntry]:

@@ -4,29 +4,13 @@ import csv
 import io
 from datetime import date, timedelta
 
-import pytest
-
 from volunteer.core.models import local_today
 from volunteer.service import records, tracker
 from volunteer.service import tracker_views as views
 
 from .. import factories
-from ..conftest import english, login
 from . import factories as sf
-
-
-@pytest.fixture
-def browse(make_client):
-    def _browse(user):
-        client = english(make_client())
-        login(client, user)
-        return client
-
-    return _browse
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
+from .conftest import text
 
 
 def verified(volunteer, community, steward, n: int, day=None) -> None:
