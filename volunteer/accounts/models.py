@@ -35,6 +35,8 @@ class User(TimestampMixin, db.Model):
     is_party_member: Mapped[bool] = mapped_column(Boolean, default=False)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), index=True)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # A 4-6 digit PIN (argon2) a resident without a smartphone confirms desk reservations with.
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
     # Bumped on password change or reset so every other session is logged out.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 
