@@ -133,3 +133,27 @@ def test_undo_within_ten_minutes_holds_the_points_again(district):
     moves = db.session.scalar(select(func.count(StockMovement.id)).where(StockMovement.item_id == item.id))
     assert moves == 5  # restock, reserve, handover, undo, handover
     assert not mismatches()
+
+
+def test_a_hand_over_issues_at_most_eight_sql_statements(district):
+    """The desk's hot path: flip the voucher, spend the hold, issue the unit (BEGIN counted on SQLite)."""
+    from sqlalchemy import event
+
+    d = district
+    item = xf.item(d.a, units=2, price=20)
+    xf.fund(d.resident_a, d.a, 50)
+    token = vouchers.qr_token(vouchers.reserve(d.resident_a, item.id))
+    steward = d.steward_a
+    assert steward.roles  # loaded, as the logged-in steward of a request is
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert desk.hand_over(steward, token).reason == "ok"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) <= 8, statements
+    assert statements.count("UPDATE") == 3 and statements.count("INSERT") == 2  # voucher, account, item; entry, movement

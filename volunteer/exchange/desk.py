@@ -95,7 +95,7 @@ def hand_over(steward, value: str) -> Answer:
     public_id, code = parse(value)
     if not public_id and not code:
         return _explain(None, communities)
-    now = utcnow()
+    now, steward_id = utcnow(), steward.id  # read before the commit in begin_write expires it
     begin_write()
     row = db.session.execute(
         update(Voucher)
@@ -105,7 +105,7 @@ def hand_over(steward, value: str) -> Answer:
             Voucher.expires_at > now,
             Voucher.community_id.in_(communities),
         )
-        .values(state="redeemed", redeemed_at=now, redeemed_by_id=steward.id, handovers=Voucher.handovers + 1)
+        .values(state="redeemed", redeemed_at=now, redeemed_by_id=steward_id, handovers=Voucher.handovers + 1)
         .returning(Voucher.id, Voucher.user_id, Voucher.community_id, Voucher.item_id, Voucher.price, Voucher.handovers)
         .execution_options(synchronize_session=False)
     ).first()
@@ -120,9 +120,9 @@ def hand_over(steward, value: str) -> Answer:
         key=f"voucher:{voucher_id}:spend:{number}",
         source_type="Voucher",
         source_id=voucher_id,
-        actor=steward,
+        actor_id=steward_id,
     )
-    stock.move(item_id, "handover", reserved=-1, issued=1, voucher_id=voucher_id, actor=steward)
+    stock.move(item_id, "handover", reserved=-1, issued=1, voucher_id=voucher_id, actor_id=steward_id)
     db.session.commit()
     return Answer("ok", _l("Handed over."), db.session.get(Voucher, voucher_id))
 

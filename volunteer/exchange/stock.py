@@ -20,7 +20,17 @@ class OutOfStock(DomainError):
 
 
 def move(
-    item_id: int, kind: str, *, stock=0, reserved=0, issued=0, voucher_id=None, unit_id=None, actor=None, reason=""
+    item_id: int,
+    kind: str,
+    *,
+    stock=0,
+    reserved=0,
+    issued=0,
+    voucher_id=None,
+    unit_id=None,
+    actor=None,
+    actor_id=None,
+    reason="",
 ) -> StockMovement:
     """Apply one movement in the caller's transaction; OutOfStock if a counter would go below zero."""
     changed = db.session.execute(
@@ -44,7 +54,7 @@ def move(
         issued_delta=issued,
         voucher_id=voucher_id,
         unit_id=unit_id,
-        actor_id=getattr(actor, "id", None),
+        actor_id=actor_id if actor_id is not None else getattr(actor, "id", None),
         reason=(reason or "")[:300],
     )
     db.session.add(movement)

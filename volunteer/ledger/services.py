@@ -244,7 +244,7 @@ def spend_held(
     key: str,
     source_type: str,
     source_id: int,
-    actor=None,
+    actor_id: int | None = None,
     memo: str = "",
 ) -> None:
     """Turn held points into spent ones: the exchange desk's hot path, two statements.
@@ -276,7 +276,7 @@ def spend_held(
             source_type=source_type,
             source_id=source_id,
             idempotency_key=key,
-            actor_id=getattr(actor, "id", None),
+            actor_id=actor_id,
             memo=memo[:300],
         )
     )
