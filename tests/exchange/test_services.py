@@ -156,4 +156,5 @@ def test_a_hand_over_issues_at_most_eight_sql_statements(district):
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) <= 8, statements
-    assert statements.count("UPDATE") == 3 and statements.count("INSERT") == 2  # voucher, account, item; entry, movement
+    # UPDATE voucher, account and item; INSERT the ledger entry and the stock movement.
+    assert statements.count("UPDATE") == 3 and statements.count("INSERT") == 2
