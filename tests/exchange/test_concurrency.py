@@ -101,3 +101,21 @@ def test_one_resident_who_can_afford_three_gets_three(race_app, district):
     it = db.session.get(Item, item.id)
     assert (it.stock, it.reserved) == (47, 3)
     assert not mismatches()
+
+
+def test_a_double_click_sent_at_once_makes_one_voucher(race_app, district):
+    d = district
+    item = xf.item(d.a, units=5, price=10)
+    xf.fund(d.resident_a, d.a, 100)
+    user_id, item_id = d.resident_a.id, item.id
+
+    def reserve(_):
+        from volunteer.accounts.models import User  # noqa: PLC0415
+
+        vouchers.reserve(db.session.get(User, user_id), item_id, request_key="one-click")
+
+    assert Counter(race(race_app, 10, reserve)) == {"ok": 10}
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Voucher.id))) == 1
+    assert db.session.scalar(select(PointsAccount.held).where(PointsAccount.user_id == user_id)) == 10
+    assert not mismatches()

@@ -66,16 +66,25 @@ def _check_limit(item: Item, user_id: int) -> None:
         raise DomainError("limit_reached", _l("You have reached the limit for this item."), status=409)
 
 
+def _already_made(user, request_key: str | None) -> Voucher | None:
+    if not request_key:
+        return None
+    existing = db.session.scalar(select(Voucher).where(Voucher.request_key == request_key))
+    if existing is not None and existing.user_id != user.id:
+        raise NotAllowed()
+    return existing
+
+
 def reserve(user, item_id: int, *, request_key: str | None = None, reserved_by=None) -> Voucher:
     """One unit set aside and its price held on the user's account, in one transaction."""
-    if request_key:
-        existing = db.session.scalar(select(Voucher).where(Voucher.request_key == request_key))
-        if existing is not None:
-            if existing.user_id != user.id:
-                raise NotAllowed()
-            return existing
+    if (existing := _already_made(user, request_key)) is not None:
+        return existing
     begin_write()
     item = db.session.get(Item, item_id, with_for_update=True, populate_existing=True)
+    # Asked again under the item's lock: a double click's twin may have finished meanwhile.
+    if (existing := _already_made(user, request_key)) is not None:
+        db.session.rollback()
+        return _already_made(user, request_key)
     if item is None or not item.on_sale(local_today()):
         raise DomainError("not_on_sale", _l("This item is not available now."), status=404)
     _check_limit(item, user.id)
