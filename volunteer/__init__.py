@@ -97,6 +97,9 @@ def _register_blueprints(app: Flask) -> None:
     from .service.views import bp as service_bp
 
     app.register_blueprint(service_bp)
+    from .exchange.views import bp as exchange_bp
+
+    app.register_blueprint(exchange_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:

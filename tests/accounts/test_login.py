@@ -234,7 +234,7 @@ def test_name_with_markup_is_refused(client, district):
         },
     )
     assert response.status_code == 400
-    assert "Please do not use < or > here." in response.get_data(as_text=True)
+    assert "Please do not use &lt; or &gt; here." in response.get_data(as_text=True)
     assert db.session.scalar(select(User).where(User.phone == "13812345678")) is None
 
 

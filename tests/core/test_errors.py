@@ -100,6 +100,7 @@ def test_domain_error_on_a_get_renders_its_message_and_status(app):
         assert "Sold out." in response.get_data(as_text=True)
         assert client.get("/refuse", headers={"Accept": "application/json"}).get_json() == {
             "error": "sold_out",
+            "reason": "sold_out",
             "message": "Sold out.",
         }
 

@@ -179,7 +179,7 @@ def test_steward_publishes_in_local_time(district, browse):
         ({"places": "0"}, "places", "Enter a whole number from 1 to 500."),
         ({"day": "2001-01-01"}, "end", "The activity must end in the future."),
         ({"category": "nonsense"}, "category", "Not a valid choice."),
-        ({"title": "<b>x</b>"}, "title", "Please do not use < or > here."),
+        ({"title": "<b>x</b>"}, "title", "Please do not use &lt; or &gt; here."),
     ],
 )
 def test_publishing_refuses_bad_input(district, browse, change, field, message):

@@ -53,7 +53,7 @@ HTTP_MESSAGES = {
 
 def _render_error(status: int, code: str, message):
     if wants_json():
-        return jsonify(error=code, message=str(message)), status
+        return jsonify(error=code, reason=code, message=str(message)), status
     # str(): a lazy_gettext string counts as safe markup (LazyString.__html__), so names
     # interpolated into it would reach the page unescaped.
     return render_template("core/error.html", status=status, message=str(message)), status

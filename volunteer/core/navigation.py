@@ -32,6 +32,9 @@ def nav_for(user) -> list[tuple[str, str]]:
     from ..service.nav import service_links  # noqa: PLC0415 - so does the 1112 service domain
 
     items += service_links(user)
+    from ..exchange.nav import exchange_links  # noqa: PLC0415 - and the supermarket
+
+    items += exchange_links(user)
     if perm.unit_ids(user):
         items.append((url_for("org.staff"), _l("Our staff")))
     items.append((url_for("accounts.change_password"), _l("Password")))

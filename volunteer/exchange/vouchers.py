@@ -6,7 +6,7 @@ afford. A request key makes a double click or a retried request find the first v
 """
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -59,9 +59,9 @@ def _check_limit(item: Item, user_id: int) -> None:
     )
     start = _period_start(item.limit_period)
     if start is not None:
-        from datetime import datetime  # noqa: PLC0415 - only here
-
-        stmt = stmt.where(Voucher.created_at >= datetime.combine(start, datetime.min.time(), local_zone()))
+        # Stored times are UTC (SQLite keeps only the digits): compare with the local midnight in UTC.
+        since = datetime.combine(start, datetime.min.time(), local_zone()).astimezone(UTC)
+        stmt = stmt.where(Voucher.created_at >= since)
     if db.session.scalar(stmt) >= item.per_person_limit:
         raise DomainError("limit_reached", _l("You have reached the limit for this item."), status=409)
 
