@@ -12,6 +12,10 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def default_db_is_sqlite(url: str | None) -> bool:
+    return not url or url.startswith("sqlite")
+
+
 def normalise_database_url(url: str) -> str:
     """Let operators write postgres:// or postgresql:// and still get psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -29,7 +33,10 @@ def from_environ(instance_path: str) -> dict:
         "ENV_NAME": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(os.environ.get("DATABASE_URL", default_db)),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A ping per checkout finds connections a PostgreSQL restart dropped; a SQLite file needs none.
+        "SQLALCHEMY_ENGINE_OPTIONS": {}
+        if default_db_is_sqlite(os.environ.get("DATABASE_URL"))
+        else {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),

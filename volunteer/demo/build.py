@@ -16,6 +16,7 @@ from ..extensions import db
 from ..org.models import Agreement, Building, Community, Compound, MemberReport, Street, Unit
 from . import layout
 from .credit import build_credit
+from .exchange import build_exchange
 from .names import NameMaker, PhoneMaker
 from .points import build_points
 from .service import build_service
@@ -146,11 +147,19 @@ class _Builder:
             rng=self.rng,
             today=self.today,
         )
+        exchange_counts = build_exchange(
+            communities=self.communities,
+            admins=self.admins,
+            demo_users=(self.demo_resident, self.demo_volunteer),
+            rng=self.rng,
+            today=self.today,
+        )
         self.result.counts = self._counts()
         for key in ("credit indicators", "declarations", "evidence photos", "adjustments"):
             self.result.counts[key] = credit_counts.get(key, 0)
         self.result.counts["approved"] = credit_counts.get("approved", 0) + credit_counts.get("appeal_approved", 0)
         self.result.counts.update(service_counts)
+        self.result.counts.update(exchange_counts)
         self.result.credit = credit_counts
         return self.result
 

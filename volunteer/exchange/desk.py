@@ -35,6 +35,11 @@ class Answer:
     reason: str  # one of REASONS
     message: object  # a translatable message for the steward
     voucher: Voucher | None = None
+    voucher_id: int | None = None  # set even when `voucher` is not loaded (the hand-over's hot path)
+
+    def __post_init__(self):
+        if self.voucher is not None and self.voucher_id is None:
+            self.voucher_id = self.voucher.id
 
     @property
     def ok(self) -> bool:
@@ -124,7 +129,8 @@ def hand_over(steward, value: str) -> Answer:
     )
     stock.move(item_id, "handover", reserved=-1, issued=1, voucher_id=voucher_id, actor_id=steward_id)
     db.session.commit()
-    return Answer("ok", _l("Handed over."), db.session.get(Voucher, voucher_id))
+    # The caller loads what it shows (with the item and resident in one query): no reload here.
+    return Answer("ok", _l("Handed over."), voucher_id=voucher_id)
 
 
 def undo(steward, voucher_id: int, reason: str) -> Voucher:

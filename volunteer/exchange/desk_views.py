@@ -148,11 +148,11 @@ def _voucher_data(voucher: Voucher | None) -> dict | None:
 
 def _detailed(answer: desk.Answer) -> desk.Answer:
     """The answer with the voucher's item, resident and steward loaded in one query instead of three."""
-    if answer.voucher is None:
+    if answer.voucher_id is None:
         return answer
     stmt = (
         select(Voucher)
-        .where(Voucher.id == answer.voucher.id)
+        .where(Voucher.id == answer.voucher_id)
         .options(joinedload(Voucher.item), joinedload(Voucher.user), joinedload(Voucher.redeemed_by))
     )
     return desk.Answer(answer.reason, answer.message, db.session.scalars(stmt).one())
@@ -229,7 +229,7 @@ def desk_handover():
         value, with_html = (form.value.data or "") if form.validate_on_submit() else "", False
     answer = desk.hand_over(current_user, value)
     if answer.ok and not _json_wanted():
-        voucher = answer.voucher
+        voucher = _detailed(answer).voucher
         flash(_("Handed over: %(item)s to %(name)s.", item=voucher.item.name, name=voucher.user.name), "success")
         return redirect(url_for("exchange.desk"), code=303)
     return _result(answer, value, with_html=with_html)

@@ -1,0 +1,1 @@
+"""Load and batch benchmarks that print figures and ratios (see README.md)."""
