@@ -15,20 +15,26 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from fnmatch import fnmatchcase
 from itertools import count
 
 import pytest
+from sqlalchemy import select
 
 from volunteer.core.database import begin_write
 from volunteer.core.models import local_today, utcnow
+from volunteer.exchange import pins
+from volunteer.exchange.models import Item, Voucher
 from volunteer.extensions import db
 from volunteer.org.models import MemberReport
-from volunteer.service import checkin_codes, records
+from volunteer.service import cards, checkin_codes, records
 from volunteer.service.models import Activity
 
 from . import crawl, factories
 from .conftest import english, login
 from .credit import factories as credit_factories
+from .exchange import factories as exchange_factories
+from .exchange import matrix_objects as exchange_objects
 from .service import factories as service_factories
 from .service import matrix_objects
 
@@ -56,7 +62,9 @@ class Spec:
     url: Callable  # d -> the path the form posts to
     valid: Callable  # d, k -> a valid submission, unique by k where the form needs unique values
     page: Callable | None = None  # d -> the page showing the form, if not `url` itself
-    accepted: dict | None = None  # (field, payload label) -> why the app rightly takes this value
+    # (field, payload label) -> why the app rightly takes this value; the field may be a pattern (seen_*)
+    accepted: dict | None = None
+    writes_nothing: str | None = None  # why the valid submission changes nothing (it is answered, not stored)
 
 
 def _phone(k: int) -> str:
@@ -249,6 +257,101 @@ SERVICE_FORMS = {
 }
 
 
+PIN = "5826"  # member_a's desk PIN
+
+
+def _item_form(k: int, **more) -> dict:
+    fields = {"name": f"食用油{k}", "category": "grain_oil", "description": "五升", "price": "30", "photo": _jpeg()}
+    window = {"available_from": _day(), "available_until": _day(30), "active": "y"}
+    return {**fields, "per_person_limit": "2", "limit_period": "month", **window, **more}
+
+
+def _shelf(d) -> dict[int, int]:
+    """Each a item's expected count (on the shelf and set aside), read now: what the stock-take page shows."""
+    rows = db.session.execute(select(Item.id, Item.stock + Item.reserved).where(Item.community_id == d.a.id))
+    return dict(rows.all())
+
+
+def _stocktake(d, k: int) -> dict:
+    counts = {f"{box}_{i}": str(n) for i, n in _shelf(d).items() for box in ("count", "seen")}
+    return {"reason": f"月度盘点{k}", **counts}
+
+
+def _voucher_code(d) -> str:
+    return db.session.get(Voucher, d.exchange.voucher).code
+
+
+def _member_page(d) -> str:
+    return f"/exchange/desk/members/{d.service.token}"
+
+
+SEEN_OK = (
+    "the hidden expected count is only a cross-check against a hand-over while counting: a value that is "
+    "not a count (a browser never sends one) drops that check, and the typed counts are recorded"
+)
+EXCHANGE_FORMS = {
+    "exchange.item_new": Spec(
+        "steward_a", lambda d: "/exchange/items/new", lambda d, k: _item_form(k, community=d.a.id)
+    ),
+    "exchange.item_edit": Spec(
+        "steward_a", lambda d: f"/exchange/items/{d.exchange.item}/edit", lambda d, k: _item_form(k)
+    ),
+    "exchange.item_stock": Spec(
+        "steward_a",
+        lambda d: f"/exchange/items/{d.exchange.item}/stock",
+        lambda d, k: {"kind": "donation", "unit": d.unit_a.id, "quantity": str(k), "note": f"第{k}批"},
+    ),
+    "exchange.stocktake": Spec(
+        "steward_a",
+        lambda d: f"/exchange/communities/{d.a.id}/stocktake",
+        _stocktake,
+        accepted={
+            ("seen_*", label): SEEN_OK
+            for label in ("too long", "wrong type 'abc'", "wrong type '99999999999999999999'", "script")
+        },
+    ),
+    "exchange.settings": Spec(
+        "admin_a", lambda d: f"/exchange/communities/{d.a.id}/settings", lambda d, k: {"voucher_days": str(10 + k)}
+    ),
+    "exchange.reserve": Spec(
+        "resident_a",
+        lambda d: f"/exchange/shop/{d.exchange.item}/reserve",
+        lambda d, k: {"request_key": uuid.uuid4().hex},  # one per submission: a repeated key finds the first voucher
+        page=lambda d: f"/exchange/shop/{d.exchange.item}",
+    ),
+    # The manual box of the desk: a typed code is looked up, and the answer is the page itself.
+    "exchange.desk_scan": Spec(
+        "steward_a",
+        lambda d: "/exchange/desk/scan",
+        lambda d, k: {"value": _voucher_code(d)},
+        page=lambda d: "/exchange/desk",
+        writes_nothing="a scan only looks the voucher up; handing it over is the next form",
+    ),
+    # The desk page hands over from its script; a resident's open vouchers on their member page are plain forms.
+    "exchange.desk_handover": Spec(
+        "steward_a",
+        lambda d: "/exchange/desk/handover",
+        lambda d, k: {"value": _voucher_code(d)},
+        page=lambda d: f"/exchange/desk/members/{cards.card_token(d.resident_a)}",
+    ),
+    "exchange.desk_undo": Spec(
+        "steward_a",
+        lambda d: f"/exchange/vouchers/{d.exchange.redeemed}/undo",
+        lambda d, k: {"reason": f"拿错了{k}"},
+        page=lambda d: "/exchange/desk",  # "just handed over", each with its Undo form
+    ),
+    "exchange.member_reserve": Spec(
+        "steward_a",
+        lambda d: f"{_member_page(d)}/reserve",
+        lambda d, k: {"item": d.exchange.item, "pin": PIN, "request_key": str(uuid.uuid4())},
+        page=_member_page,
+    ),
+    "exchange.member_pin": Spec(
+        "steward_a", lambda d: f"{_member_page(d)}/pin", lambda d, k: {"pin": "3927", "again": "3927"}
+    ),
+}
+
+
 def _code(d) -> str:
     """The code on the screen of the activity going on now, as the volunteer reads it."""
     activity = db.session.get(Activity, d.service.activity)
@@ -257,7 +360,10 @@ def _code(d) -> str:
 
 FORMS = {
     "accounts.login": Spec(
-        None, lambda d: "/login", lambda d, k: {"phone": d.resident_a.phone, "password": "password123"}
+        None,
+        lambda d: "/login",
+        lambda d, k: {"phone": d.resident_a.phone, "password": "password123"},
+        writes_nothing="logging in writes nothing",
     ),
     "accounts.register": Spec(None, lambda d: "/register", _register),
     "accounts.change_password": Spec(
@@ -390,6 +496,7 @@ FORMS = {
         page=lambda d: "/credit/indicators",
     ),
     **SERVICE_FORMS,
+    **EXCHANGE_FORMS,
 }
 # POST routes with nothing to type: the object is in the URL (bad ids are tested below).
 NO_INPUT = {
@@ -404,6 +511,7 @@ NO_INPUT = {
     "service.project_release": "a Give up button; the project is in the URL",
     "service.claim_release": "an End claim button; the project and the volunteer are in the URL",
     "service.record_verify": "a Verify button; the record is in the URL",
+    "exchange.voucher_cancel": "a Cancel voucher button; the voucher is in the URL",
 }
 # POST routes that are not forms at all.
 NOT_FORMS = {
@@ -441,6 +549,15 @@ def _service_setup(d):
     d.verified = service_factories.record(d.member_a, d.a, description="已核实的服务")
     begin_write()
     records.verify(d.steward_a, d.verified.id)
+    return _exchange_setup(d)
+
+
+def _exchange_setup(d):
+    """Exchange objects of a (see exchange matrix_objects.create): items with stock, a live and a redeemed voucher;
+    member_a (no smartphone) has a desk PIN and points, for the steward to reserve for them."""
+    d.exchange = exchange_objects.create(d.a, d.steward_a, d.resident_a, d.unit_a, "幸福", "甲")
+    pins.set_pin(d.member_a, PIN, d.steward_a, community_id=d.a.id)
+    exchange_factories.fund(d.member_a, d.a, 50)
     return d
 
 
@@ -522,6 +639,10 @@ def _form_fields(browser, spec, d) -> dict[str, crawl.Field]:
     return form.fields
 
 
+def _accepted(spec, name, label) -> bool:
+    return bool(name) and any(fnmatchcase(name, f) and label == lb for f, lb in spec.accepted or {})
+
+
 def _judge(spec, fields, label, name, response, client, before, after) -> list[str]:
     """What is wrong with the app's answer to one spoiled submission."""
     outcome, body = _outcome(client, response)
@@ -534,7 +655,7 @@ def _judge(spec, fields, label, name, response, client, before, after) -> list[s
     nul_before = crawl.nul_rows(before)
     if tables := [t for t, n in crawl.nul_rows(after).items() if n > nul_before[t]]:
         problems.append(f"{where}: stored a NUL character in {tables}")
-    free = label == "unicode" or (name and fields[name].kind in FREE_KINDS) or (name, label) in (spec.accepted or {})
+    free = label == "unicode" or (name and fields[name].kind in FREE_KINDS) or _accepted(spec, name, label)
     if not free:  # odd Unicode, ticked boxes and documented values may be taken; the rest must not
         if outcome != "refused":
             problems.append(f"{where}: {outcome}")
@@ -567,11 +688,58 @@ def test_bad_input_is_refused_with_a_message(make_client, district, endpoint):
     before = crawl.snapshot()
     response = client.post(url, data=spec.valid(d, next(serial)))
     outcome, _ = _outcome(client, response)
-    assert outcome == "accepted", f"{endpoint}: the valid submission was {outcome} ({response.status_code})"
-    if endpoint != "accounts.login":  # logging in writes nothing
+    # A look-up (the desk's scan) answers the page itself; everything else is stored and redirects.
+    expected = "answered 200" if spec.writes_nothing and response.status_code == 200 else "accepted"
+    assert outcome == expected, f"{endpoint}: the valid submission was {outcome} ({response.status_code})"
+    if not spec.writes_nothing:
         assert crawl.changes(before, crawl.snapshot()), f"{endpoint}: the valid submission changed nothing"
     assert len(payloads) >= 2 + 3 * len(fields)
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
+
+
+# --- the desk's JSON bodies (its page script's fetch) ----------------------------------------------
+
+JSON_BODIES = [
+    ("not an object", "[1, 2]"),
+    ("a string", '"ABCD-EFGH"'),
+    ("null", "null"),
+    ("broken JSON", '{"value": '),
+    ("no value", "{}"),
+    ("a number", '{"value": 12345678}'),
+    ("a list", '{"value": ["ABCD"]}'),
+    ("null value", '{"value": null}'),
+    ("too long", f'{{"value": "{LONG}"}}'),
+    ("script", '{"value": "<script>alert(1)</script>", "html": true}'),
+    ("unicode", '{"value": "\\ud83d\\ude00\\u202e\\u0000名字", "html": true}'),
+    ("html not a flag", '{"value": "ABCD-EFGH", "html": "<script>"}'),
+]
+
+
+@pytest.mark.parametrize("path", ["/exchange/desk/scan", "/exchange/desk/handover"])
+def test_desk_json_bodies_are_refused_with_a_reason(make_client, district, path):
+    """Scan and hand-over also take a JSON body: a bad one is a 4xx with a reason and a message, never a 500."""
+    d = _setup(district)
+    client = english(make_client())
+    login(client, d.steward_a)
+    headers = {"Accept": "application/json"}  # CSRF is off in tests (the X-CSRFToken header is checked elsewhere)
+    problems = []
+    for label, body in JSON_BODIES:
+        before = crawl.snapshot()
+        response = client.post(path, data=body, content_type="application/json", headers=headers)
+        if changed := crawl.changes(before, crawl.snapshot()):
+            problems.append(f"{label}: changed {changed}")
+        if crawl.SCRIPT in response.get_data(as_text=True):
+            problems.append(f"{label}: the script tag comes back unescaped")
+        answer = response.get_json(silent=True) or {}
+        if not 400 <= response.status_code < 500 or not answer.get("reason") or not answer.get("message"):
+            problems.append(f"{label}: {response.status_code} {response.get_data(as_text=True)[:200]!r}")
+    # The same body with a real code goes through: the bad ones were refused for their value.
+    before = crawl.snapshot()
+    response = client.post(path, json={"value": _voucher_code(d)}, headers=headers)
+    assert response.status_code == 200 and response.get_json()["reason"] == "ok"
+    if path.endswith("handover"):
+        assert crawl.changes(before, crawl.snapshot())
+    assert not problems, "\n".join(problems)
 
 
 # --- bad values in the URL: ids and query strings -------------------------------------------------
@@ -626,6 +794,8 @@ def test_bad_query_strings_on_every_page(app, make_client, district, actor):
         "entry_id": d.entry_a,
         **{f"{name}_id": getattr(d.service, name) for name in SERVICE_OBJECTS},
         "token": d.service.token,
+        "item_id": d.exchange.item,
+        "voucher_id": d.exchange.voucher,
     }
     problems = []
     for rule in crawl.routes(app):

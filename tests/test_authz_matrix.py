@@ -8,6 +8,7 @@ changes nothing. A route that is rightly open to an actor is listed in ALLOWED w
 reason, and its page is still searched for the other community's people.
 """
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -18,6 +19,8 @@ from sqlalchemy import func, select
 from volunteer.accounts.models import Role, RoleGrant
 from volunteer.core.audit import AuditEntry
 from volunteer.core.models import local_today
+from volunteer.exchange import pins, vouchers
+from volunteer.exchange.models import Voucher
 from volunteer.extensions import db
 from volunteer.org.models import MemberReport
 from volunteer.service import checkin_codes
@@ -26,6 +29,8 @@ from volunteer.service.models import Activity
 from . import crawl, factories
 from .conftest import login
 from .credit import factories as credit_factories
+from .exchange import factories as exchange_factories
+from .exchange import matrix_objects as exchange_objects
 from .service import matrix_objects
 
 # Open to everyone, or not a page at all; core.home is still searched for markers below.
@@ -54,6 +59,8 @@ ARGUMENTS = {
     "project_id": "project",
     "record_id": "record",
     "token": "token",
+    "item_id": "item",
+    "voucher_id": "voucher",
 }
 
 ACTORS = [
@@ -107,6 +114,15 @@ MEMBER_PAGES = {
     for e in ("activities", "resources", "projects")
 }
 MEMBERS = ["resident_a", "member_a", "steward_a", "admin_a", "organiser_a"]
+# The exchange pages desk staff run for their own communities; no URL names a community or an object.
+DESK_PAGES = {
+    "exchange.items": "the catalogue of the steward's own communities; ?community=<other> is a 404",
+    "exchange.item_new": "adds an item to the steward's own communities: the community box offers only those",
+    "exchange.desk": "the desk of the steward's own communities; ?community=<other> is a 404",
+    "exchange.desk_report": "the day's report of the steward's own communities; ?community=<other> is a 404",
+    "exchange.desk_scan": "scans a voucher: another community's is answered other_community (404, tested below)",
+    "exchange.desk_handover": "hands a voucher over: another community's is refused (404, tested below)",
+}
 # (actor, endpoint) -> why this actor may open it even though its URL names another community's object.
 ALLOWED = {
     **{(a, "accounts.change_password"): "everyone changes their own password" for a in LOGGED_IN},
@@ -138,6 +154,12 @@ ALLOWED = {
     ("member_a", "service.orders"): "open orders of the volunteer's own communities; ?community=<other> is a 404",
     **{(a, "service.orders"): "orders of the steward's own communities; ?community=<other> is a 404" for a in STAFF},
     ("member_a", "service.report"): "a volunteer reports a service to their own community",
+    **{(a, "exchange.my_vouchers"): "everyone's own vouchers (an empty list if they hold none)" for a in LOGGED_IN},
+    **{
+        (a, "exchange.shop"): "the supermarkets of the viewer's own communities; ?community=<other> is a 404"
+        for a in MEMBERS
+    },
+    **{(a, e): why for e, why in DESK_PAGES.items() for a in STAFF},
 }
 # (actor, endpoint) -> (where a GET sends them, why): a page that is not theirs but has a counterpart that is.
 SENT_ON = {("resident_a", "service.orders"): ("/service/needs", "a resident has no orders: their own needs instead")}
@@ -170,6 +192,9 @@ class Side:
     project: list[int] = field(default_factory=list)
     record: list[int] = field(default_factory=list)
     token: list[str] = field(default_factory=list)
+    # exchange objects (tests/exchange/matrix_objects.py): items on sale, a live and a redeemed voucher
+    item: list[int] = field(default_factory=list)
+    voucher: list[int] = field(default_factory=list)
 
 
 def _grant(user, role) -> int:
@@ -223,6 +248,13 @@ def populate(d):
     for key, text, mark in (("a", "幸福", "甲"), ("b", "和平", "乙"), ("c", "安康", "丙")):
         member, resident = getattr(d, f"member_{key}"), getattr(d, f"resident_{key}")
         setattr(d, f"service_{key}", matrix_objects.create(getattr(d, key), member, resident, text, mark))
+    # Exchange items (one with a photo and a unit's donation), a live voucher and a redeemed one of its resident.
+    for key, text, mark in (("a", "幸福", "甲"), ("b", "和平", "乙"), ("c", "安康", "丙")):
+        steward, resident, unit = (getattr(d, f"{role}_{key}") for role in ("steward", "resident", "unit"))
+        setattr(d, f"exchange_{key}", exchange_objects.create(getattr(d, key), steward, resident, unit, text, mark))
+    # member_a has no smartphone: a's steward reserves for them at the desk, confirmed by their PIN.
+    pins.set_pin(d.member_a, PIN, d.steward_a, community_id=d.a.id)
+    exchange_factories.fund(d.member_a, d.a, 50)
     return d
 
 
@@ -242,6 +274,11 @@ def _service(d, key: str) -> dict:
     objects = getattr(d, f"service_{key}")
     names = ("activity", "signup", "need", "order", "resource", "project", "record", "token")
     return {name: [getattr(objects, name)] for name in names}
+
+
+def _exchange(d, key: str) -> dict:
+    objects = getattr(d, f"exchange_{key}")
+    return {"item": [objects.item, objects.plain_item], "voucher": [objects.voucher, objects.redeemed]}
 
 
 def _credit(d, key: str) -> dict:
@@ -270,10 +307,12 @@ def side_b(d) -> Side:
             *side_c(d).markers,
             *["和平共建条款乙", "和平小区", "和平积分备注乙", "和平指标", "和平申报"],
             *d.service_b.markers,
+            *d.exchange_b.markers,
         ],
         **_credit(d, "b"),
         entries=[d.entry_b],
         **_service(d, "b"),
+        **_exchange(d, "b"),
     )
 
 
@@ -293,10 +332,12 @@ def side_c(d) -> Side:
             *markers,
             *["安康共建条款丙", "安康小区", "安康积分备注丙", "安康指标", "安康申报"],
             *d.service_c.markers,
+            *d.exchange_c.markers,
         ],
         **_credit(d, "c"),
         entries=[d.entry_c],
         **_service(d, "c"),
+        **_exchange(d, "c"),
     )
 
 
@@ -315,6 +356,9 @@ def side_a(d) -> Side:
         entries=[d.entry_a],
         **_credit(d, "a"),
         **_service(d, "a"),
+        # The item with a photo (the photo-less one's photo is rightly a 404) and the resident's vouchers.
+        item=[d.exchange_a.item],
+        voucher=[d.exchange_a.voucher, d.exchange_a.redeemed],
     )
 
 
@@ -515,6 +559,10 @@ def _cross_cases(d):
         ("organiser_a", "/org/communities/new", {"street": d.street_b.id, "name": "西新社区"}, {400}),
         ("organiser_a", f"/org/units/{d.unit_c.id}/edit", {"name": ""}, {400}),
         *[(actor, url(d, "b"), data(d, "b"), statuses) for actor, url, data, statuses in SERVICE_FORMS.values()],
+        *[(actor, url(d, "b"), data(d, "b"), statuses) for actor, url, data, statuses in EXCHANGE_FORMS.values()],
+        # A look-up writes nothing (its own-community control is in the exchange positive controls below).
+        ("steward_a", "/exchange/desk/scan", {"value": _voucher_of(d, "b").code}, {404}),
+        ("steward_a", "/exchange/desk/scan", {"value": vouchers.qr_token(_voucher_of(d, "b", "redeemed"))}, {404}),
     ]
 
 
@@ -624,11 +672,74 @@ def _project(d, key: str) -> int:
     return getattr(d, f"service_{key}").project
 
 
+PIN = "5826"  # member_a's desk PIN (set in populate): the steward reserves for them with it
+
+
+def _voucher_of(d, key: str, which: str = "voucher") -> Voucher:
+    return db.session.get(Voucher, getattr(getattr(d, f"exchange_{key}"), which))
+
+
+# The same shape as SERVICE_FORMS: a's steward (or resident) names community k's exchange objects in a form.
+EXCHANGE_FORMS = {
+    "item_new": (
+        "steward_a",
+        lambda d, k: "/exchange/items/new",
+        _new(
+            **{"name": "新大米", "category": "grain_oil", "description": "", "price": "10", "per_person_limit": ""},
+            **{"limit_period": "none", "available_from": "", "available_until": "", "active": "y"},
+        ),
+        {400},
+    ),
+    # b's voucher typed, or its QR scanned, at a's desk: not a's to hand over.
+    "handover_code": (
+        "steward_a",
+        lambda d, k: "/exchange/desk/handover",
+        lambda d, k: {"value": _voucher_of(d, k).code},
+        {404},
+    ),
+    "handover_qr": (
+        "steward_a",
+        lambda d, k: "/exchange/desk/handover",
+        lambda d, k: {"value": vouchers.qr_token(_voucher_of(d, k))},
+        {404},
+    ),
+    "undo": (
+        "steward_a",
+        lambda d, k: f"/exchange/vouchers/{getattr(d, f'exchange_{k}').redeemed}/undo",
+        lambda d, k: {"reason": "拿错了"},
+        {404},
+    ),
+    # a's member, b's item: a's steward may not reserve it for them (and the member does not shop in b).
+    "member_reserve": (
+        "steward_a",
+        lambda d, k: f"/exchange/desk/members/{d.service_a.token}/reserve",
+        lambda d, k: {"item": getattr(d, f"exchange_{k}").item, "pin": PIN, "request_key": str(uuid.uuid4())},
+        {404},
+    ),
+    "reserve": (
+        "resident_a",
+        lambda d, k: f"/exchange/shop/{getattr(d, f'exchange_{k}').item}/reserve",
+        lambda d, k: {"request_key": uuid.uuid4().hex},
+        {404},
+    ),
+}
+
+
 @pytest.mark.parametrize("name", sorted(SERVICE_FORMS))
 def test_service_forms_work_for_own_community(make_client, district, name):
     """The positive control of SERVICE_FORMS: naming the actor's own community's objects, it goes through."""
+    _works_for_own_community(make_client, district, SERVICE_FORMS[name])
+
+
+@pytest.mark.parametrize("name", sorted(EXCHANGE_FORMS))
+def test_exchange_forms_work_for_own_community(make_client, district, name):
+    """The positive control of EXCHANGE_FORMS: naming the actor's own community's objects, it goes through."""
+    _works_for_own_community(make_client, district, EXCHANGE_FORMS[name])
+
+
+def _works_for_own_community(make_client, district, form):
     d = populate(district)
-    actor, url, data, _statuses = SERVICE_FORMS[name]
+    actor, url, data, _statuses = form
     client = browser(make_client, d, actor)
     before = crawl.snapshot()
     response = client.post(url(d, "a"), data=data(d, "a"))
@@ -638,6 +749,7 @@ def test_service_forms_work_for_own_community(make_client, district, name):
 
 def test_forms_cannot_reach_into_another_community(make_client, district):
     d = populate(district)
+    side = side_b(d)
     problems = []
     clients = {}
     for actor, url, data, statuses in _cross_cases(d):
@@ -646,6 +758,9 @@ def test_forms_cannot_reach_into_another_community(make_client, district):
         response = client.post(url, data=data)
         if changed := crawl.changes(before, crawl.snapshot()):
             problems.append(f"{actor} POST {url} {data}: changed {changed}")
+        # An exchange refusal names nothing of b's voucher, item or resident (other forms echo the phone typed).
+        if url.startswith("/exchange/") and (leaked := crawl.shown(_text(response), side.markers)):
+            problems.append(f"{actor} POST {url} {data}: shows {leaked}")
         if response.status_code not in statuses:
             problems.append(f"{actor} POST {url} {data}: status {response.status_code}, expected {statuses}")
     assert not problems, "\n".join(problems)
@@ -667,6 +782,10 @@ ADMIN_OWN_REFUSED = {
     "credit.council_queue": 403,  # nor a council member
     "service.need_new": 403,  # no resident: posts no needs
     "service.report": 403,  # no volunteer: reports no services
+    # A voucher is its holder's alone (its QR is as good as the voucher): the resident's, not the admin's;
+    # the desk finds it by its code (resident_a opens them in the positive control below).
+    "exchange.voucher": 404,
+    "exchange.voucher_png": 404,
 }
 
 
@@ -744,6 +863,36 @@ def test_positive_controls_show_own_service_data(make_client, district):
     assert _shows(organiser, f"/service/activities/{d.service_b.activity}", "和平活动乙")
     assert _shows(organiser, f"/service/orders/{d.service_b.order}", "和平订单乙")
     assert _shows(organiser, f"/service/card/{d.service_b.token}", "赵党员")
+
+
+def test_positive_controls_show_own_exchange_data(make_client, district):
+    d = populate(district)
+    own = d.exchange_a
+    admin = browser(make_client, d, "admin_a")
+    assert _shows(admin, "/exchange/items", "幸福大米甲", "幸福毛巾甲", "东城供电局")  # the donor unit
+    assert _shows(admin, f"/exchange/items/{own.item}/movements", "幸福捐赠甲", "东城供电局", own.codes[0])
+    assert _shows(admin, f"/exchange/items/{own.item}/edit", "幸福大米说明甲")
+    assert _shows(admin, f"/exchange/communities/{d.a.id}/stocktake", "幸福大米甲", "幸福毛巾甲")
+    assert _shows(admin, "/exchange/desk", "幸福毛巾甲")  # handed over just now: undo is still possible
+    assert _shows(admin, "/exchange/desk/report", "幸福毛巾甲", "幸福大米甲", "张三")  # out, and waiting
+    assert _shows(admin, f"/exchange/desk/members/{d.service_a.token}", "王党员", "幸福大米甲")
+    photo = admin.get(f"/exchange/items/{own.item}/photo")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg" and photo.data[:2] == b"\xff\xd8"
+    scanned = admin.post("/exchange/desk/scan", data={"value": own.codes[0]})
+    assert scanned.status_code == 200 and "幸福大米甲" in scanned.get_data(as_text=True)
+    resident = browser(make_client, d, "resident_a")
+    assert _shows(resident, "/exchange/shop", "幸福大米甲", "幸福毛巾甲")
+    assert _shows(resident, f"/exchange/shop/{own.item}", "幸福大米说明甲")
+    assert _shows(resident, "/exchange/vouchers", "幸福大米甲", "幸福毛巾甲")
+    assert _shows(resident, f"/exchange/vouchers/{own.voucher}", "幸福大米甲", own.codes[0][:4])
+    png = resident.get(f"/exchange/vouchers/{own.voucher}.png")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    # The organiser of street a covers b: the ids that are 404 for a's staff are real and open to them.
+    organiser = browser(make_client, d, "organiser_a")
+    assert _shows(organiser, f"/exchange/items?community={d.b.id}", "和平大米乙", "和平毛巾乙")
+    assert _shows(organiser, f"/exchange/items/{d.exchange_b.item}/movements", "和平捐赠乙")
+    assert _shows(organiser, f"/exchange/desk/report?community={d.b.id}", "和平毛巾乙", "李四")
+    assert _shows(organiser, f"/exchange/desk/members/{d.service_b.token}", "赵党员", "和平大米乙")
 
 
 def test_snapshot_sees_a_change(make_client, district):
