@@ -168,7 +168,7 @@ def _statements(args, figures: dict) -> list[str]:
         f"SQL statements in one desk.hand_over(): {len(one.sent)} ({len(one.data)} data, "
         f"{len(one.control)} transaction control sent as statements: {', '.join(one.control) or 'none'}); "
         f"transactions begun {one.begun}, commits {one.committed} (sent by the driver), rollbacks {one.rolled_back}, "
-        f"pool checkouts {one.checkouts} (each pinged with SELECT 1: pool_pre_ping)",
+        f"pool checkouts {one.checkouts} (on PostgreSQL each pinged with SELECT 1: pool_pre_ping)",
         f"SQL statements in one whole POST /exchange/desk/handover request (session user, answer): "
         f"{len(request.sent)} ({len(request.data)} data); commits {request.committed}, "
         f"pool checkouts {request.checkouts}",
