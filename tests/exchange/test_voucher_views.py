@@ -230,3 +230,18 @@ def test_an_expired_voucher_shows_as_expired_before_the_sweep(shop, browse):  # 
     assert listing.count("Expired") == 1 and listing.count("Reserved: show it at the desk") == 1
     assert listing.index(towel.name) < listing.rindex(towel.name)  # both listed
     assert listing.index(f"/exchange/vouchers/{fresh.id}") < listing.index(f"/exchange/vouchers/{voucher.id}")
+
+
+def test_home_page_lists_vouchers_ready_to_show(district, browse):  # noqa: F811
+    d = district
+    item = xf.item(d.a, units=3, price=10, name="东北大米")
+    xf.fund(d.resident_a, d.a, 50)
+    page = browse(d.resident_a).get("/").get_data(as_text=True)
+    assert "Points-exchange supermarket" in page and "东北大米" not in page
+    voucher = vouchers.reserve(d.resident_a, item.id)
+    page = browse(d.resident_a).get("/").get_data(as_text=True)
+    assert f"/exchange/vouchers/{voucher.id}" in page and "东北大米" in page
+    vouchers.cancel(d.resident_a, voucher.id)
+    assert "东北大米" not in browse(d.resident_a).get("/").get_data(as_text=True)
+    # Someone who shops nowhere sees no supermarket card.
+    assert "Points-exchange supermarket" not in browse(d.employer_a).get("/").get_data(as_text=True)

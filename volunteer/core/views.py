@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..accounts.models import Role, RoleGrant, User
+from ..exchange.home import exchange_home
 from ..extensions import db
 from ..org.models import Community, MemberReport
 from ..service.home import service_home
@@ -51,6 +52,7 @@ def home_context(user) -> dict:
         "unit_ids": perm.unit_ids(user),
         "is_organiser": perm.is_organiser(user),
         **service_home(user),
+        **exchange_home(user),
     }
 
 
