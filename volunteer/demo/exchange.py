@@ -12,337 +12,38 @@ two builds give the same rows, except this morning's hand-overs, which move to y
 has not reached them yet.
 """
 
-import secrets
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Role, RoleGrant
-from ..core.audit import record as audit
-from ..core.audit import snapshot
 from ..core.models import aware, local_zone, utcnow
-from ..exchange.models import ExchangeSettings, Item, StockMovement, Voucher
-from ..exchange.vouchers import new_code
+from ..exchange.models import ExchangeSettings, Item
 from ..extensions import db
 from ..ledger.models import LedgerEntry, PointsAccount
 from ..org.models import Agreement
-
-HISTORY_DAYS = 150  # the supermarket opened this long before the seeding day
-VOUCHER_DAYS = (7, 7, 7, 14)  # by community
-RANDOM_VOUCHERS = (60, 80)  # reservations tried per community over the history
-RETIRE_AFTER = 80  # days after opening the seasonal item left the shelf
-CATEGORY_WEIGHTS = {"grain_oil": 4, "daily": 3, "cleaning": 2, "stationery": 1, "service": 2, "other": 1}
-DONATION_REASONS = ("党员活动日捐赠", "共建单位慰问物资", "“邻里守望”公益捐赠", "节日慰问捐赠")
-# What volunteer.exchange.catalogue snapshots when an item is saved.
-ITEM_FIELDS = ("name", "category", "description", "price", "per_person_limit", "limit_period")
-ITEM_FIELDS += ("available_from", "available_until", "active", "photo")
-UNDO_REASONS = ("扫错了兑换券，撤销后重新核销", "居民改换同价商品，先撤销再核销")
-
-
-class ItemPlan(NamedTuple):
-    name: str
-    category: str
-    price: int
-    units: int  # the first stock
-    description: str
-    limit: str | None = None  # "month" or "year": one per person per period
-
-
-CORE = (
-    ItemPlan("大米5kg", "grain_oil", 60, 15, "东北长粒香大米，5公斤真空装。", "month"),
-    ItemPlan("食用油1.8L", "grain_oil", 50, 15, "非转基因压榨菜籽油，1.8升。", "month"),
-    ItemPlan("挂面1kg", "grain_oil", 12, 20, "鸡蛋挂面，1公斤装。"),
-    ItemPlan("毛巾（两条装）", "daily", 20, 15, "纯棉毛巾两条，颜色随机。"),
-    ItemPlan("洗衣液2kg", "cleaning", 35, 12, "薰衣草香型洗衣液，2公斤装。"),
-    ItemPlan("牙膏套装", "daily", 25, 15, "牙膏两支、软毛牙刷两支。"),
-    ItemPlan("抽纸（6包）", "daily", 15, 20, "三层抽取式面巾纸六包，每包100抽。"),
-    ItemPlan("笔记本（5本）", "stationery", 10, 20, "B5软抄本五本，适合学生使用。"),
-    ItemPlan("雨伞", "daily", 45, 7, "三折晴雨伞，黑胶防晒。"),
-    ItemPlan("理发服务", "service", 30, 10, "社区理发室理发一次，凭券预约；行动不便的老人可预约上门。", "month"),
-    ItemPlan("家电清洗", "service", 120, 4, "空调或油烟机深度清洗一次，师傅上门，请提前三天预约。"),
-    ItemPlan("修脚", "service", 40, 6, "专业修脚师傅服务一次，含足部护理。"),
+from .exchange_plans import (
+    CATEGORY_WEIGHTS,
+    CORE,
+    DONATION_REASONS,
+    HISTORY_DAYS,
+    OPTIONAL,
+    RANDOM_VOUCHERS,
+    RETIRE_AFTER,
+    RETIRED,
+    SOLD_OUT,
+    UNDO_REASONS,
+    VOUCHER_DAYS,
+    WINDOW,
+    ItemPlan,
+    Move,
+    Planned,
+    Shelf,
+    Timeline,
 )
-OPTIONAL = (
-    ItemPlan("面粉2.5kg", "grain_oil", 25, 10, "高筋小麦粉2.5公斤，做面条、包饺子都合适。"),
-    ItemPlan("杂粮礼盒", "grain_oil", 80, 5, "小米、红豆、绿豆、黑米等六种杂粮组合。"),
-    ItemPlan("卷纸（10卷）", "daily", 22, 15, "四层卫生卷纸十卷装。"),
-    ItemPlan("香皂（3块装）", "daily", 12, 15, "植物精油香皂三块。"),
-    ItemPlan("保温饭盒", "daily", 70, 5, "不锈钢双层保温饭盒，1.2升。"),
-    ItemPlan("床上四件套", "daily", 200, 4, "纯棉床单、被套、枕套四件套，1.5米床适用。", "year"),
-    ItemPlan("洗洁精1.5kg", "cleaning", 12, 15, "食品级洗洁精，不伤手。"),
-    ItemPlan("84消毒液", "cleaning", 10, 15, "家用含氯消毒液1升，附使用说明。"),
-    ItemPlan("拖把", "cleaning", 40, 5, "免手洗平板拖把，附两块替换布。"),
-    ItemPlan("中性笔（一盒）", "stationery", 12, 10, "0.5毫米黑色中性笔十二支。"),
-    ItemPlan("儿童书包", "stationery", 90, 4, "减负护脊书包，适合小学生。"),
-    ItemPlan("家政保洁2小时", "service", 100, 4, "家政阿姨上门保洁两小时，独居老人和困难家庭优先。"),
-    ItemPlan("磨刀修伞", "service", 10, 10, "社区便民服务日磨刀或修伞一次。"),
-    ItemPlan("电饭煲", "other", 300, 4, "3升智能电饭煲，一年保修。", "year"),
-    ItemPlan("绿植盆栽", "other", 25, 7, "绿萝或吊兰一盆。"),
-    ItemPlan("老花镜", "other", 30, 7, "多种度数可选，兑换时现场试戴。"),
-)
-SOLD_OUT = ItemPlan("鸡蛋（30枚）", "grain_oil", 30, 0, "本地土鸡蛋30枚，每周三到货，兑完即止。")
-WINDOW = ItemPlan("保温杯（限时兑换）", "daily", 55, 6, "500毫升不锈钢保温杯。限时兑换，活动结束后下架。")
-RETIRED = ItemPlan("月饼礼盒", "other", 50, 7, "节日限定礼盒，节后已下架。")
-
-
-class Timeline:
-    """Changes to one quantity over time (free stock, available points): none may take it below zero."""
-
-    def __init__(self, events=()):
-        self.events: list[tuple[datetime, int]] = list(events)
-
-    def fits(self, changes) -> bool:
-        running = 0
-        for _at, delta in sorted(self.events + changes):  # at a tie the decrease first: the stricter order
-            running += delta
-            if running < 0:
-                return False
-        return True
-
-    @property
-    def total(self) -> int:
-        return sum(delta for _at, delta in self.events)
-
-
-class Move(NamedTuple):
-    """A StockMovement to write; `planned` is the voucher's plan, if any."""
-
-    at: datetime
-    kind: str
-    stock: int
-    reserved: int
-    issued: int
-    unit: object
-    planned: object
-    actor: object
-    reason: str
-
-
-@dataclass
-class Shelf:
-    """An item while it is planned: its shelf life, free-stock timeline and movements."""
-
-    plan: ItemPlan
-    community: object
-    item: Item
-    days: int  # the community's voucher days
-    opens: datetime
-    closes: datetime | None = None  # a voucher of the retired item had to end before this
-    stock: Timeline = field(default_factory=Timeline)
-    moves: list[Move] = field(default_factory=list)
-    sold_out: bool = False  # every unit went: its vouchers never give one back
-
-
-@dataclass
-class Planned:
-    shelf: Shelf
-    account: PointsAccount
-    at: datetime
-    expires_at: datetime
-    state: str
-    end: datetime | None = None  # redeemed_at or closed_at
-    reserved_by: object = None
-    undo: str = ""  # the reason, if the hand-over was undone and done again
-    voucher: Voucher | None = None
-
-
-class RowsPart:
-    """The rows of what ExchangeBuilder planned, in the shapes the exchange services write them."""
-
-    def write(self) -> dict[str, int]:
-        for shelves in self.shelves.values():  # the eggs: exactly as many as were reserved, all gone
-            for shelf in shelves:
-                if shelf.sold_out and (taken := sum(p.shelf is shelf for p in self.planned)):
-                    self._stock_in(shelf.community, shelf, shelf.opens, taken)
-        db.session.flush()  # item ids
-        self.planned.sort(key=lambda p: p.at)
-        for planned in self.planned:
-            planned.voucher = self._voucher(planned)
-        db.session.flush()  # voucher ids, for the ledger keys and the movements
-        self._post_points()
-        stock_ins = self._write_movements()
-        db.session.flush()  # movement ids, for the audit entries
-        self._audits(stock_ins)
-        return self._counts()
-
-    def _voucher(self, p: Planned) -> Voucher:
-        redeemed = p.state == "redeemed"
-        voucher = Voucher(
-            public_id=secrets.token_urlsafe(16),
-            code=new_code(),
-            community_id=p.shelf.item.community_id,
-            item_id=p.shelf.item.id,
-            user_id=p.account.user_id,
-            price=p.shelf.item.price,
-            state=p.state,
-            expires_at=p.expires_at,
-            redeemed_at=(p.end + timedelta(minutes=5) if p.undo else p.end) if redeemed else None,
-            redeemed_by_id=self.stewards[p.shelf.item.community_id].id if redeemed else None,
-            closed_at=p.end if p.state in ("cancelled", "expired") else None,
-            reserved_by_id=getattr(p.reserved_by, "id", None),
-            handovers=(2 if p.undo else 1) if redeemed else 0,
-            created_at=p.at,
-        )
-        db.session.add(voucher)
-        return voucher
-
-    def _steps(self, p: Planned):
-        """(at, step) for what happened to a voucher, in order: as reserve, hand_over, undo, cancel, expire_due do."""
-        yield p.at, "reserve"
-        if p.state == "redeemed":
-            yield p.end, "handover"
-            if p.undo:
-                yield p.end + timedelta(minutes=3), "undo"
-                yield p.end + timedelta(minutes=5), "handover"
-        elif p.state in ("cancelled", "expired"):
-            yield p.end, "release"
-
-    def _post_points(self) -> None:
-        """The entries ledger.services would post, in time order, then each account moved by their sums at once.
-
-        Posting them one by one through ledger.post costs a second on PostgreSQL; the history Timelines
-        have already shown every step affordable at its moment, and the accounts' CHECKs guard the result."""
-        steps = [(at, n, i, step) for i, p in enumerate(self.planned) for n, (at, step) in enumerate(self._steps(p))]
-        spent: dict[int, LedgerEntry] = {}
-        moved: dict[int, list[int]] = {}  # account id -> [amount, held]
-        for at, _n, index, step in sorted(steps):
-            p = self.planned[index]
-            voucher, price, steward = p.voucher, p.voucher.price, self.stewards[p.voucher.community_id]
-            if step == "reserve":
-                actor = p.reserved_by or p.account.user
-                entry = self._entry(p, "hold", "hold", 0, price, at, actor, memo=p.shelf.item.name)
-            elif step == "handover":
-                key = f"spend:{2 if index in spent else 1}"
-                entry = spent[index] = self._entry(p, "spend", key, -price, -price, at, steward)
-            elif step == "undo":
-                db.session.flush()  # the spend's id, which the reversal points at
-                first = spent[index]
-                entry = self._entry(p, "reversal", "", price, price, at, steward, memo=p.undo, reverses=first)
-                before = {"redeemed_at": p.end.isoformat(), "redeemed_by_id": steward.id}
-                audit(steward, "exchange.handover_undo", voucher, before=before, after={"reason": p.undo}).at = at
-            else:
-                actor = p.account.user if p.state == "cancelled" else None
-                entry = self._entry(p, "release", "release", 0, -price, at, actor, memo=p.state)
-            total = moved.setdefault(p.account.id, [0, 0])
-            total[0] += entry.amount
-            total[1] += entry.held_delta
-        if not moved:
-            return
-        table = PointsAccount.__table__
-        db.session.execute(
-            table.update()
-            .where(table.c.id == bindparam("account"))
-            .values(balance=table.c.balance + bindparam("amount"), held=table.c.held + bindparam("held")),
-            [{"account": key, "amount": amount, "held": held} for key, (amount, held) in moved.items()],
-        )
-        for account in (a for accounts in self.accounts.values() for a in accounts if a.id in moved):
-            db.session.expire(account, ["balance", "held"])
-
-    @staticmethod
-    def _entry(p: Planned, kind, key, amount, held, at, actor, memo="", reverses=None) -> LedgerEntry:
-        """One entry as the exchange services write it: keyed by its voucher and step, or a reversal's key."""
-        source = reverses or p.voucher
-        entry = LedgerEntry(
-            account_id=p.account.id,
-            kind=kind,
-            amount=amount,
-            held_delta=held,
-            source_type=type(source).__name__,
-            source_id=source.id,
-            idempotency_key=f"reversal:{reverses.id}" if reverses else f"voucher:{p.voucher.id}:{key}",
-            reverses_id=getattr(reverses, "id", None),
-            actor_id=getattr(actor, "id", None),
-            memo=memo[:300],
-            at=at,
-        )
-        db.session.add(entry)
-        return entry
-
-    def _write_movements(self) -> list:
-        """Each voucher's movements beside the items' own, then every item's counters from their sums;
-        the stock-ins and stock-take counts, with the shelf's stock before them, for their audit entries."""
-        for p in self.planned:
-            steward = self.stewards[p.voucher.community_id]
-            for at, step in self._steps(p):
-                if step == "reserve":
-                    move = Move(at, "reserve", -1, 1, 0, None, p, p.reserved_by or p.account.user, "")
-                elif step == "handover":
-                    move = Move(at, "handover", 0, -1, 1, None, p, steward, "")
-                elif step == "undo":
-                    move = Move(at, "undo", 0, 1, -1, None, p, steward, p.undo)
-                else:
-                    actor = p.account.user if p.state == "cancelled" else None
-                    move = Move(at, "release", 1, -1, 0, None, p, actor, p.state)
-                p.shelf.moves.append(move)
-        stock_ins = []
-        for shelf in (s for shelves in self.shelves.values() for s in shelves):
-            moves = sorted(shelf.moves, key=lambda m: m.at)
-            rows = [self._movement(shelf.item, move) for move in moves]
-            db.session.add_all(rows)
-            on_shelf = 0  # stock + reserved: what a stock-take counts
-            for move, row in zip(moves, rows, strict=True):
-                if row.kind in ("donation", "restock", "count"):
-                    stock_ins.append((shelf, move.actor, row, on_shelf))
-                on_shelf += row.stock_delta + row.reserved_delta
-            shelf.item.stock = sum(m.stock_delta for m in rows)
-            shelf.item.reserved = sum(m.reserved_delta for m in rows)
-            shelf.item.issued = sum(m.issued_delta for m in rows)
-        return stock_ins
-
-    def _audits(self, stock_ins) -> None:
-        """The entries volunteer.exchange.catalogue writes: the settings, each item saved (and the seasonal one
-        taken off the shelf), each restock and donation, and each stock-take."""
-        for community in self.communities:
-            admin, days = self.admins[community.id], self.settings[community.id].voucher_days
-            entry = audit(admin, "exchange.settings", self.settings[community.id], community_id=community.id)
-            entry.after, entry.at = {"voucher_days": days}, self.at(self.start, 9)
-        for shelf in (s for shelves in self.shelves.values() for s in shelves):
-            admin = self.admins[shelf.item.community_id]
-            saved = snapshot(shelf.item, *ITEM_FIELDS)
-            audit(admin, "exchange.item_save", shelf.item, after=saved | {"active": True}).at = shelf.opens
-            if shelf.closes:
-                audit(
-                    admin, "exchange.item_save", shelf.item, before=saved | {"active": True}, after=saved
-                ).at = shelf.closes
-        for shelf, actor, row, on_shelf in stock_ins:
-            if row.kind == "count":
-                counted = {"expected": on_shelf, "counted": on_shelf + row.stock_delta}
-                after = {"reason": row.reason, "counted": 1, "differences": {str(shelf.item.id): counted}}
-                entry = audit(
-                    actor, "exchange.stocktake", shelf.community, community_id=shelf.community.id, after=after
-                )
-            else:
-                after = {"kind": row.kind, "quantity": row.stock_delta, "unit_id": row.unit_id, "note": row.reason}
-                entry = audit(actor, f"exchange.{row.kind}", shelf.item, after=after | {"movement_id": row.id})
-            entry.at = row.at
-
-    @staticmethod
-    def _movement(item, move: Move) -> StockMovement:
-        return StockMovement(
-            item_id=item.id,
-            kind=move.kind,
-            stock_delta=move.stock,
-            reserved_delta=move.reserved,
-            issued_delta=move.issued,
-            unit_id=getattr(move.unit, "id", None),
-            voucher_id=move.planned.voucher.id if move.planned else None,
-            actor_id=getattr(move.actor, "id", None),
-            reason=move.reason,
-            at=move.at,
-        )
-
-    def _counts(self) -> dict[str, int]:
-        moves = [m for shelves in self.shelves.values() for s in shelves for m in s.moves]
-        return {
-            "exchange items": sum(len(s) for s in self.shelves.values()),
-            "vouchers": len(self.planned),
-            "hand-overs": sum(p.state == "redeemed" for p in self.planned),
-            "donations": sum(m.kind == "donation" for m in moves),
-        }
+from .exchange_rows import RowsPart
 
 
 class ExchangeBuilder(RowsPart):
