@@ -3,6 +3,7 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 
@@ -41,7 +42,8 @@ def load_user(session_id: str):
         user_id, version = (int(part) for part in session_id.split(":", 1))
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, user_id)
+    # Roles in the same query: nearly every page asks what the user may do.
+    user = db.session.get(User, user_id, options=[joinedload(User.roles)])
     if user is None or user.session_version != version or not user.active:
         return None
     return user

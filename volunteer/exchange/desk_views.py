@@ -28,6 +28,7 @@ from .views import bp
 
 STATUS = {"ok": 200, "already_redeemed": 409, "expired": 409, "cancelled": 409, "other_community": 404, "invalid": 404}
 MEMBER_CARD = _l("A member card: opening the resident's page.")
+ANSWER_SCHEMA, SCAN_SCHEMA = AnswerSchema(), ScanSchema()  # reusable: built once, not per request
 WAITING_PAGE = "waiting_page"  # the report pages two lists; the hand-overs use ?page=
 
 # --- shared helpers ------------------------------------------------------------------------------
@@ -177,14 +178,14 @@ def _result(answer: desk.Answer, value: str, *, with_html: bool, undo_form=None,
     payload = {"reason": answer.reason, "message": str(answer.message), "voucher": _voucher_data(answer.voucher)}
     if with_html:
         payload["html"] = page("exchange/_desk_result.html", **context)[0]
-    return jsonify(AnswerSchema().dump(payload)), status
+    return jsonify(ANSWER_SCHEMA.dump(payload)), status
 
 
 def _json_value() -> tuple[str, bool]:
     """The value of a fetch() body, and whether the result panel is wanted too; "" for a bad body."""
     body = request.get_json(silent=True)
     try:
-        data = ScanSchema().load(body if isinstance(body, dict) else {})
+        data = SCAN_SCHEMA.load(body if isinstance(body, dict) else {})
     except ValidationError:
         return "", bool(isinstance(body, dict) and body.get("html") is True)
     return data["value"], data["html"]
