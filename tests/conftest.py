@@ -152,6 +152,22 @@ def login(client, user, password: str = factories.PASSWORD):
 
 
 @pytest.fixture
+def browse(make_client):
+    """A logged-in English browser for a user: browse(user).get(...)."""
+
+    def _browse(user):
+        client = english(make_client())
+        login(client, user)
+        return client
+
+    return _browse
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
 def district():
     """A small district: two communities in one street, one in another, with staff."""
     return factories.district()

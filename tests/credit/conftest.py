@@ -1,26 +1,9 @@
-"""Helpers for the credit tests: logged-in English browsers and row counts."""
+"""Helpers for the credit tests: row counts and the credit entries of a declaration."""
 
-import pytest
 from sqlalchemy import func, select
 
 from volunteer.extensions import db
 from volunteer.ledger.models import LedgerEntry
-
-from ..conftest import english, login
-
-
-@pytest.fixture
-def browse(make_client):
-    def _browse(user):
-        client = english(make_client())
-        login(client, user)
-        return client
-
-    return _browse
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def credit_entries(declaration_id: int) -> list[LedgerEntry]:

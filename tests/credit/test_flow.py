@@ -12,8 +12,9 @@ from volunteer.credit.models import Declaration, DeclarationEvent, DeclarationPh
 from volunteer.extensions import db
 from volunteer.ledger.services import find_account
 
+from ..conftest import text
 from . import factories as cf
-from .conftest import count, credit_entries, text
+from .conftest import count, credit_entries
 
 
 def gps_jpeg() -> bytes:

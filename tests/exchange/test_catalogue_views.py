@@ -10,8 +10,8 @@ from volunteer.exchange import catalogue, vouchers
 from volunteer.exchange.models import ExchangeSettings, Item, StockMovement
 from volunteer.extensions import db
 
+from ..conftest import text
 from ..credit.factories import jpeg_bytes
-from ..service.conftest import browse, text  # noqa: F401 - the fixture is used by name
 from . import factories as xf
 from .test_catalogue import assert_counters_are_movements
 
@@ -45,7 +45,7 @@ def stocked(district):
     return d, item
 
 
-def test_items_page_lists_counters_donors_and_links(district, browse):  # noqa: F811
+def test_items_page_lists_counters_donors_and_links(district, browse):
     d = district
     item = xf.item(d.a, units=5, price=30, name="毛巾")
     catalogue.add_stock(d.steward_a, item.id, 2, kind="donation", unit_id=d.unit_a.id)
@@ -67,7 +67,7 @@ def test_items_page_lists_counters_donors_and_links(district, browse):  # noqa: 
     assert "毛巾" not in text(browse(d.steward_b).get("/exchange/items"))
 
 
-def test_new_and_edit_item_through_the_form(district, browse):  # noqa: F811
+def test_new_and_edit_item_through_the_form(district, browse):
     d = district
     steward = browse(d.steward_a)
     assert steward.get(f"/exchange/items/new?community={d.a.id}").status_code == 200
@@ -122,7 +122,7 @@ def test_new_and_edit_item_through_the_form(district, browse):  # noqa: F811
         ({"photo": "text instead of a file"}, "Choose a photo from your phone or computer."),
     ],
 )
-def test_item_form_refuses_bad_input_and_changes_nothing(district, browse, change, message):  # noqa: F811
+def test_item_form_refuses_bad_input_and_changes_nothing(district, browse, change, message):
     d = district
     item = xf.item(d.a, units=1, price=10, name="香皂")
     steward = browse(d.steward_a)
@@ -138,7 +138,7 @@ def test_item_form_refuses_bad_input_and_changes_nothing(district, browse, chang
     assert count(AuditEntry, AuditEntry.action == "exchange.item_save") == 0
 
 
-def test_item_form_refusals_from_the_service(district, browse):  # noqa: F811
+def test_item_form_refusals_from_the_service(district, browse):
     d = district
     xf.item(d.a, name="香皂")
     steward = browse(d.steward_a)
@@ -149,7 +149,7 @@ def test_item_form_refusals_from_the_service(district, browse):  # noqa: F811
     assert response.status_code == 400 and count(Item) == 1
 
 
-def test_other_communities_items_are_missing_pages(stocked, browse):  # noqa: F811
+def test_other_communities_items_are_missing_pages(stocked, browse):
     d, item = stocked
     other = browse(d.steward_b)
     for url in (
@@ -172,7 +172,7 @@ def test_other_communities_items_are_missing_pages(stocked, browse):  # noqa: F8
     assert fresh(item.id).stock == 5 and fresh(item.id).name == "毛巾"
 
 
-def test_restock_and_donation_through_the_page(stocked, browse):  # noqa: F811
+def test_restock_and_donation_through_the_page(stocked, browse):
     d, item = stocked
     steward = browse(d.steward_a)
     page = text(steward.get(f"/exchange/items/{item.id}/stock"))
@@ -207,14 +207,14 @@ def test_restock_and_donation_through_the_page(stocked, browse):  # noqa: F811
         ({"kind": "restock", "quantity": "3", "note": "x" * 301}, "At most 300 characters."),
     ],
 )
-def test_stock_form_refuses_bad_input(stocked, browse, data, message):  # noqa: F811
+def test_stock_form_refuses_bad_input(stocked, browse, data, message):
     d, item = stocked
     response = browse(d.steward_a).post(f"/exchange/items/{item.id}/stock", data=data)
     assert response.status_code == 400 and message in text(response)
     assert fresh(item.id).stock == 5 and count(StockMovement) == 1
 
 
-def test_movements_show_vouchers_and_paginate(stocked, browse, app):  # noqa: F811
+def test_movements_show_vouchers_and_paginate(stocked, browse, app):
     d, item = stocked
     voucher = vouchers.reserve(d.resident_a, item.id)
     vouchers.cancel(d.resident_a, voucher.id)
@@ -226,7 +226,7 @@ def test_movements_show_vouchers_and_paginate(stocked, browse, app):  # noqa: F8
     assert "Page 2 of 2" in second
 
 
-def test_stocktake_through_the_page_shows_the_differences(stocked, browse):  # noqa: F811
+def test_stocktake_through_the_page_shows_the_differences(stocked, browse):
     d, item = stocked
     oil = xf.item(d.a, units=4, name="花生油")
     hidden = xf.item(d.a, units=2, name="下架的", active=False)
@@ -262,7 +262,7 @@ def test_stocktake_through_the_page_shows_the_differences(stocked, browse):  # n
         ({"count": "3", "seen": "7"}, "its stock changed while you counted (now 5)", 409),
     ],
 )
-def test_stocktake_form_refuses_bad_input(stocked, browse, counts, message, status):  # noqa: F811
+def test_stocktake_form_refuses_bad_input(stocked, browse, counts, message, status):
     d, item = stocked
     vouchers.reserve(d.resident_a, item.id)
     data = {
@@ -276,7 +276,7 @@ def test_stocktake_form_refuses_bad_input(stocked, browse, counts, message, stat
     assert count(StockMovement, StockMovement.kind == "count") == 0
 
 
-def test_settings_page_is_the_admins(district, browse):  # noqa: F811
+def test_settings_page_is_the_admins(district, browse):
     d = district
     url = f"/exchange/communities/{d.a.id}/settings"
     assert browse(d.steward_a).get(url).status_code == 403

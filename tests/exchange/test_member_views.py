@@ -14,24 +14,10 @@ from volunteer.ledger.models import PointsAccount
 from volunteer.service.cards import card_token
 
 from .. import factories
-from ..conftest import english, login
+from ..conftest import text
 from . import factories as xf
 
 PIN = "2749"
-
-
-@pytest.fixture
-def browse(make_client):
-    def _browse(user):
-        client = english(make_client())
-        login(client, user)
-        return client
-
-    return _browse
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def member_url(user, suffix="") -> str:

@@ -15,7 +15,7 @@ from volunteer.extensions import db
 from volunteer.ledger.models import PointsAccount
 from volunteer.ledger.verify import mismatches
 
-from ..service.conftest import browse, text  # noqa: F401 - the fixture is used by name
+from ..conftest import text
 from . import factories as xf
 from .test_catalogue import assert_counters_are_movements
 
@@ -51,7 +51,7 @@ def shop(district):
     return d, towel
 
 
-def test_shop_lists_items_on_sale_with_points_and_filters(shop, browse):  # noqa: F811
+def test_shop_lists_items_on_sale_with_points_and_filters(shop, browse):
     d, towel = shop
     xf.item(d.a, units=0, price=50, name="大米", category="grain_oil")
     xf.item(d.a, units=5, name="下架的", active=False)
@@ -73,7 +73,7 @@ def test_shop_lists_items_on_sale_with_points_and_filters(shop, browse):  # noqa
     assert "毛巾" in text(browse(d.member_a).get("/exchange/shop"))  # a volunteer of the community shops there too
 
 
-def test_reserving_through_the_page_holds_points_and_shows_the_voucher(shop, browse):  # noqa: F811
+def test_reserving_through_the_page_holds_points_and_shows_the_voucher(shop, browse):
     d, towel = shop
     resident = browse(d.resident_a)
     page = text(resident.get(f"/exchange/shop/{towel.id}"))
@@ -97,7 +97,7 @@ def test_reserving_through_the_page_holds_points_and_shows_the_voucher(shop, bro
     assert_counters_are_movements(towel.id)
 
 
-def test_the_same_request_key_twice_gives_one_voucher(shop, browse):  # noqa: F811
+def test_the_same_request_key_twice_gives_one_voucher(shop, browse):
     d, towel = shop
     resident = browse(d.resident_a)
     key = request_key(text(resident.get(f"/exchange/shop/{towel.id}")))
@@ -117,7 +117,7 @@ def test_the_same_request_key_twice_gives_one_voucher(shop, browse):  # noqa: F8
     assert stolen.status_code == 403 and voucher_count() == 2
 
 
-def test_refusals_are_shown_and_change_nothing(shop, browse):  # noqa: F811
+def test_refusals_are_shown_and_change_nothing(shop, browse):
     d, towel = shop
     poor = d.member_a
     xf.fund(poor, d.a, 10)
@@ -145,7 +145,7 @@ def test_refusals_are_shown_and_change_nothing(shop, browse):  # noqa: F811
     assert not mismatches()
 
 
-def test_another_communitys_or_an_unsold_item_cannot_be_seen_or_reserved(shop, browse):  # noqa: F811
+def test_another_communitys_or_an_unsold_item_cannot_be_seen_or_reserved(shop, browse):
     d, towel = shop
     off = xf.item(d.a, units=5, name="下架的", active=False)
     later = xf.item(d.a, units=5, name="明天才卖", available_from=local_today() + timedelta(days=1))
@@ -163,7 +163,7 @@ def test_another_communitys_or_an_unsold_item_cannot_be_seen_or_reserved(shop, b
     assert browse(d.employer_a).get("/exchange/shop").status_code == 403
 
 
-def test_voucher_pages_are_the_owners_only(shop, browse):  # noqa: F811
+def test_voucher_pages_are_the_owners_only(shop, browse):
     d, towel = shop
     voucher = vouchers.reserve(d.resident_a, towel.id)
     for user in (d.resident_b, d.steward_a, d.member_a):
@@ -177,7 +177,7 @@ def test_voucher_pages_are_the_owners_only(shop, browse):  # noqa: F811
     assert db.session.get(Voucher, voucher.id).state == "reserved"
 
 
-def test_png_download_is_a_scannable_attachment(shop, browse):  # noqa: F811
+def test_png_download_is_a_scannable_attachment(shop, browse):
     d, towel = shop
     voucher = vouchers.reserve(d.resident_a, towel.id)
     response = browse(d.resident_a).get(f"/exchange/vouchers/{voucher.id}.png")
@@ -187,7 +187,7 @@ def test_png_download_is_a_scannable_attachment(shop, browse):  # noqa: F811
         assert image.width >= 200
 
 
-def test_cancel_gives_points_and_stock_back(shop, browse):  # noqa: F811
+def test_cancel_gives_points_and_stock_back(shop, browse):
     d, towel = shop
     voucher = vouchers.reserve(d.resident_a, towel.id)
     resident = browse(d.resident_a)
@@ -206,7 +206,7 @@ def test_cancel_gives_points_and_stock_back(shop, browse):  # noqa: F811
     assert_counters_are_movements(towel.id)
 
 
-def test_a_handed_over_voucher_cannot_be_cancelled(shop, browse):  # noqa: F811
+def test_a_handed_over_voucher_cannot_be_cancelled(shop, browse):
     d, towel = shop
     voucher = vouchers.reserve(d.resident_a, towel.id)
     assert desk.hand_over(d.steward_a, voucher.code).ok
@@ -217,7 +217,7 @@ def test_a_handed_over_voucher_cannot_be_cancelled(shop, browse):  # noqa: F811
     assert account(d.resident_a, d.a) == (70, 0) and counters(towel.id) == (3, 0, 1)
 
 
-def test_an_expired_voucher_shows_as_expired_before_the_sweep(shop, browse):  # noqa: F811
+def test_an_expired_voucher_shows_as_expired_before_the_sweep(shop, browse):
     d, towel = shop
     voucher = vouchers.reserve(d.resident_a, towel.id)
     fresh = vouchers.reserve(d.resident_a, towel.id)
@@ -232,7 +232,7 @@ def test_an_expired_voucher_shows_as_expired_before_the_sweep(shop, browse):  # 
     assert listing.index(f"/exchange/vouchers/{fresh.id}") < listing.index(f"/exchange/vouchers/{voucher.id}")
 
 
-def test_home_page_lists_vouchers_ready_to_show(district, browse):  # noqa: F811
+def test_home_page_lists_vouchers_ready_to_show(district, browse):
     d = district
     item = xf.item(d.a, units=3, price=10, name="东北大米")
     xf.fund(d.resident_a, d.a, 50)

@@ -18,7 +18,7 @@ from volunteer.ledger.models import LedgerEntry, PointsAccount, PointsPolicy
 from volunteer.ledger.verify import mismatches
 
 from .. import factories
-from ..conftest import english, login
+from ..conftest import login, text
 
 _keys = iter(range(1, 10**9))
 
@@ -57,20 +57,6 @@ def entries(kind=None) -> int:
     if kind:
         stmt = stmt.where(LedgerEntry.kind == kind)
     return db.session.scalar(stmt)
-
-
-@pytest.fixture
-def browse(make_client):
-    def _browse(user):
-        client = english(make_client())
-        login(client, user)
-        return client
-
-    return _browse
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def data_value(body: str, attr: str) -> str:

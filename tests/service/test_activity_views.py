@@ -10,8 +10,8 @@ from volunteer.core.models import aware, local_today, local_zone
 from volunteer.extensions import db
 from volunteer.service.models import Activity, Signup
 
+from ..conftest import text
 from . import factories as sf
-from .conftest import text
 
 
 def states(activity_id) -> dict:

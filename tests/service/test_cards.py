@@ -10,8 +10,8 @@ from volunteer.service import cards
 from volunteer.service.models import Signup
 
 from .. import factories
+from ..conftest import text
 from . import factories as sf
-from .conftest import text
 
 # --- the token -----------------------------------------------------------------------------------
 

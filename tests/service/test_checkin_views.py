@@ -13,8 +13,8 @@ from volunteer.service import cards
 from volunteer.service import checkin_codes as codes
 from volunteer.service.models import ServiceRecord, Signup
 
+from ..conftest import text
 from . import factories as sf
-from .conftest import text
 
 
 def snapshot() -> list[tuple]:

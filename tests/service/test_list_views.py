@@ -11,8 +11,8 @@ from volunteer.extensions import db
 from volunteer.service.models import Project, ProjectClaim, Resource
 
 from .. import factories
+from ..conftest import text
 from . import factories as sf
-from .conftest import text
 
 
 def count(model, *where) -> int:

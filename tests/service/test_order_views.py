@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from volunteer.extensions import db
 from volunteer.service.models import Need, Order, OrderTake, ServiceRecord
 
+from ..conftest import text
 from . import factories as sf
-from .conftest import text
 
 
 def count(model, *where) -> int:

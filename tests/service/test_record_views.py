@@ -17,9 +17,9 @@ from volunteer.service import records
 from volunteer.service.models import ServicePolicy, ServiceRecord
 
 from .. import factories
+from ..conftest import text
 from ..credit.factories import jpeg_bytes
 from . import factories as sf
-from .conftest import text
 
 
 def entries(record_id: int, kind: str = "earn_service") -> list[LedgerEntry]:

@@ -9,8 +9,8 @@ from volunteer.service import records, tracker
 from volunteer.service import tracker_views as views
 
 from .. import factories
+from ..conftest import text
 from . import factories as sf
-from .conftest import text
 
 
 def verified(volunteer, community, steward, n: int, day=None) -> None:
