@@ -4,6 +4,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import Select
 
@@ -82,3 +83,27 @@ class PlaceholderSelect(Select):
         option = f'<option value=""{selected}>{escape(str(self.placeholder))}</option>'
         cut = html.index(">") + 1
         return Markup(html[:cut] + option + html[cut:])
+
+
+def text_field(label, length: int, *, optional: bool = False, **kw):
+    """A one-line text field: trimmed, at most `length` characters, no markup or control characters."""
+    first = [] if optional else [required()]
+    return StringField(
+        label,
+        filters=[clean],
+        validators=[*first, max_len(length), no_markup, plain_text],
+        render_kw={"maxlength": length},
+        **kw,
+    )
+
+
+def lines_field(label, length: int, *, optional: bool = False, rows: int = 3, **kw):
+    """A multi-line text field with the same rules, line breaks allowed."""
+    first = [] if optional else [required()]
+    return TextAreaField(
+        label,
+        filters=[clean],
+        validators=[*first, max_len(length), no_markup, plain_lines],
+        render_kw={"rows": rows, "maxlength": length},
+        **kw,
+    )

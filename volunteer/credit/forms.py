@@ -4,10 +4,11 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import AnyOf, NumberRange, Optional, ValidationError
 
-from ..core.forms import PlaceholderSelect, clean, max_len, no_markup, plain_lines, plain_text, required
+from ..core.forms import PlaceholderSelect, clean, max_len, no_markup, plain_text, required
+from ..core.forms import lines_field as _lines
 from .photos import MAX_PHOTOS
 from .services import DESCRIPTION_MAX, NOTE_MAX
 
@@ -17,17 +18,6 @@ PERIOD_LABELS = {
     "month": _l("per month"),
     "none": _l("in all (no period)"),
 }
-
-
-def _lines(label, length: int, *, optional=False, **kw):
-    first = [] if optional else [required()]
-    return TextAreaField(
-        label,
-        filters=[clean],
-        validators=[*first, max_len(length), no_markup, plain_lines],
-        render_kw={"rows": 3, "maxlength": length},
-        **kw,
-    )
 
 
 def files_only(form, field):

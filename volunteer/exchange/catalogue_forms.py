@@ -12,11 +12,10 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from ..core.forms import PlaceholderSelect, clean, max_len, no_markup, plain_lines, plain_text, required
+from ..core.forms import PlaceholderSelect, clean, lines_field, max_len, no_markup, plain_text, required
 from .catalogue import MAX_COUNT, MAX_LIMIT, MAX_PRICE, MAX_QUANTITY, NOTE_MAX
 from .models import CATEGORIES, LIMIT_PERIODS
 from .views import CATEGORY_LABELS
@@ -36,14 +35,7 @@ def _number(label, low: int, high: int, *, optional=False, **kw):
 
 
 def _note(label, length: int, *, optional=True, **kw):
-    first = [] if optional else [required()]
-    return TextAreaField(
-        label,
-        filters=[clean],
-        validators=[*first, max_len(length), no_markup, plain_lines],
-        render_kw={"rows": 2, "maxlength": length},
-        **kw,
-    )
+    return lines_field(label, length, optional=optional, rows=2, **kw)
 
 
 def file_only(form, field):

@@ -7,21 +7,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, ValidationError
 
-from ..core.forms import PlaceholderSelect, clean, max_len, no_markup, plain_lines, plain_text, required
+from ..core.forms import PlaceholderSelect, clean, max_len, no_markup, plain_lines, required
+from ..core.forms import text_field as _text
 from ..core.models import local_zone
 from .models import CATEGORIES
 
 MODE_CHOICES = ("in", "out")
-
-
-def _text(label, length: int, **kw):
-    return StringField(
-        label,
-        filters=[clean],
-        validators=[required(), max_len(length), no_markup, plain_text],
-        render_kw={"maxlength": length},
-        **kw,
-    )
 
 
 class ActivityForm(FlaskForm):

@@ -2,34 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from ..core.forms import PlaceholderSelect, clean, max_len, no_markup, plain_lines, plain_text, required
+from ..core.forms import PlaceholderSelect, required
+from ..core.forms import lines_field as lines
+from ..core.forms import text_field as text
 from .models import CATEGORIES, PROJECT_KINDS, RESOURCE_KINDS
 from .views import CATEGORY_LABELS, PROJECT_KIND_LABELS, RESOURCE_KIND_LABELS
-
-
-def text(label, length: int, *, optional=False, **kw):
-    first = [] if optional else [required()]
-    return StringField(
-        label,
-        filters=[clean],
-        validators=[*first, max_len(length), no_markup, plain_text],
-        render_kw={"maxlength": length},
-        **kw,
-    )
-
-
-def lines(label, length: int, *, optional=False, **kw):
-    first = [] if optional else [required()]
-    return TextAreaField(
-        label,
-        filters=[clean],
-        validators=[*first, max_len(length), no_markup, plain_lines],
-        render_kw={"rows": 3, "maxlength": length},
-        **kw,
-    )
 
 
 def input_required():

@@ -6,11 +6,12 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, TelField, TextAreaField
+from wtforms import DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, TelField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from ..core.converters import MAX_ID
-from ..core.forms import PlaceholderSelect, clean, max_len, mobile, no_markup, plain_lines, required
+from ..core.forms import PlaceholderSelect, max_len, mobile, required
+from ..core.forms import lines_field as _lines
 from .records import DESCRIPTION_MAX, REASON_MAX
 
 MIN_HOURS, MAX_HOURS = Decimal("0.5"), Decimal("24")
@@ -44,16 +45,6 @@ def file_only(form, field):
 
 def minutes_of(hours: Decimal) -> int:
     return int((hours * 60).to_integral_value())
-
-
-def _lines(label, length: int, **kw):
-    return TextAreaField(
-        label,
-        filters=[clean],
-        validators=[required(), max_len(length), no_markup, plain_lines],
-        render_kw={"rows": 3, "maxlength": length},
-        **kw,
-    )
 
 
 class _Served(FlaskForm):
