@@ -3,7 +3,7 @@
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from ..accounts.models import Role
+from ..service.nav import desk_community_ids
 from .access import shop_community_ids
 
 
@@ -11,7 +11,6 @@ def exchange_links(user) -> list[tuple[str, object]]:
     items = []
     if shop_community_ids(user):
         items += [(url_for("exchange.shop"), _l("Supermarket")), (url_for("exchange.my_vouchers"), _l("My vouchers"))]
-    # Organisers oversee communities but do not staff a desk: only a steward or admin grant of one's own.
-    if any(r.role in (Role.STEWARD, Role.ADMIN) and r.community_id for r in user.roles):
+    if desk_community_ids(user):  # one's own steward or admin grant: organisers do not staff a desk
         items += [(url_for("exchange.desk"), _l("Exchange desk")), (url_for("exchange.items"), _l("Catalogue"))]
     return items
