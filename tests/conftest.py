@@ -28,6 +28,8 @@ TEST_CONFIG = {
     "ARGON2_MEMORY_COST": 1024,
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_SECURE": False,
+    "QUEUE_URL": "memory://",  # tests run queued tasks themselves (queue.get().run_pending())
+    "MAIL_PORT": 9,  # nothing listens: a test that sends mail starts its own SMTP server
 }
 
 

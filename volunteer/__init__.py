@@ -78,6 +78,9 @@ def _init_extensions(app: Flask) -> None:
 
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
+    from .letters import queue
+
+    queue.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -115,7 +118,8 @@ def _register_template_helpers(app: Flask) -> None:
 
         # Babel calls zh_CN "zh_Hans_CN"; the catalogue lives under "zh", which both match.
         code = "zh_CN" if get_locale().language == "zh" else "en"
-        return {"current_locale": code, "nav": _nav()}
+        # Workers render letters with no request: they have no menu.
+        return {"current_locale": code, "nav": _nav() if has_request_context() else []}
 
     @app.before_request
     def _remember_path():

@@ -63,6 +63,22 @@ def from_environ(instance_path: str) -> dict:
         "CREDIT_UPLOAD_DIR": os.environ.get("CREDIT_UPLOAD_DIR") or None,
         "CREDIT_PHOTO_MAX_BYTES": int(os.environ.get("CREDIT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
+        # Letters: where verification links point, how mail leaves, and the job queue that sends it.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 8025)),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USE_STARTTLS": _bool("MAIL_USE_STARTTLS", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "letters@volunteer.localhost"),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", 30)),
+        # sqlite:///path (embedded default, beside the database), redis://host:port/db, or memory://
+        "QUEUE_URL": os.environ.get("QUEUE_URL", "sqlite:///" + os.path.join(instance_path, "queue.sqlite")),
+        "LETTER_RETRY_SECONDS": float(os.environ.get("LETTER_RETRY_SECONDS", 60)),  # first retry; x4 each time
+        "LETTER_MAX_ATTEMPTS": int(os.environ.get("LETTER_MAX_ATTEMPTS", 5)),
+        # A "sending" row older than this belongs to a worker that died: it may be claimed again.
+        "LETTER_STALE_SECONDS": float(os.environ.get("LETTER_STALE_SECONDS", 300)),
     }
 
 

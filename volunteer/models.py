@@ -5,6 +5,7 @@ from .core.audit import AuditEntry  # noqa: F401
 from .credit.models import Declaration, DeclarationEvent, DeclarationPhoto, Indicator  # noqa: F401
 from .exchange.models import ExchangeSettings, Item, StockMovement, Voucher  # noqa: F401
 from .ledger.models import LedgerEntry, PointsAccount, PointsPolicy  # noqa: F401
+from .letters.models import Document, Email, LetterBatch, LetterSettings  # noqa: F401
 from .org.models import Agreement, Building, Community, Compound, MemberReport, Street, Unit  # noqa: F401
 from .service.models import (  # noqa: F401
     Activity,

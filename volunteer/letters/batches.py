@@ -1,0 +1,85 @@
+"""A round of letters for one community and period, written in chunks so an admin can watch its progress."""
+
+from collections.abc import Callable
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..core import audit
+from ..core.database import begin_write
+from ..core.errors import DomainError
+from ..core.models import utcnow
+from ..extensions import db
+from ..org.models import MemberReport
+from . import documents, periods
+from .models import LetterBatch
+
+CHUNK = 25  # letters per transaction: progress moves often, a failure loses little
+
+
+def start(community_id: int, period: periods.Period, actor) -> LetterBatch:
+    """Record a new batch (the queue runs it); refused while another runs for the same community and period."""
+    begin_write()
+    running = db.session.scalar(
+        select(LetterBatch.id).where(
+            LetterBatch.community_id == community_id,
+            LetterBatch.period_key == period.key,
+            LetterBatch.state == "running",
+        )
+    )
+    if running:
+        raise DomainError("batch_running", _l("Letters for this period are already being generated."), status=409)
+    batch = LetterBatch(
+        community_id=community_id,
+        period_key=period.key,
+        period_start=period.start,
+        period_end=period.end,
+        total=len(documents.eligible_reports(community_id, period)),
+        started_by_id=actor.id,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    audit.record(actor, "letter.batch", batch, after={"period": period.key, "members": batch.total})
+    db.session.commit()
+    return batch
+
+
+def _write_chunk(batch: LetterBatch, period: periods.Period, report_ids: list[int]) -> tuple[int, list[int]]:
+    """Letters for the reports that have none yet: (letters written, ids of their queued emails)."""
+    written = []
+    reports = db.session.scalars(select(MemberReport).where(MemberReport.id.in_(report_ids)).order_by(MemberReport.id))
+    for report in reports:
+        if documents.live_letter(report.community_id, report.user_id, period) is None:
+            written.append(documents.build_letter(report, period, batch.started_by, batch.id))
+    db.session.flush()
+    return len(written), [email.id for document in written for email in document.emails]
+
+
+def run(batch_id: int, on_emails: Callable[[list[int]], None] = lambda ids: None) -> LetterBatch:
+    """Write the batch's letters chunk by chunk, committing each with its emails, then hand them to `on_emails`."""
+    batch = db.session.get(LetterBatch, batch_id)
+    if batch is None or batch.state != "running":
+        return batch
+    period = periods.parse(batch.period_key)
+    report_ids = documents.eligible_reports(batch.community_id, period)
+    try:
+        batch.total, batch.done = len(report_ids), 0
+        db.session.commit()
+        for at in range(0, len(report_ids), CHUNK):
+            begin_write()
+            batch = db.session.get(LetterBatch, batch_id)
+            created, email_ids = _write_chunk(batch, period, report_ids[at : at + CHUNK])
+            batch.created += created
+            batch.done = min(batch.total, at + CHUNK)
+            db.session.commit()
+            on_emails(email_ids)
+        batch.state, batch.finished_at = "done", utcnow()
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        current_app.logger.exception("Letter batch %s failed", batch_id)
+        batch = db.session.get(LetterBatch, batch_id)
+        batch.state, batch.finished_at, batch.error = "failed", utcnow(), f"{type(error).__name__}: {error}"[:500]
+        db.session.commit()
+    return batch
