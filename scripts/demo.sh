@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_venv
+ensure_pdf_libs
 compile_catalogues
 export FLASK_APP=wsgi
 

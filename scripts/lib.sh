@@ -52,3 +52,16 @@ compile_catalogues() {
         say "No message catalogues yet (volunteer/translations/*/LC_MESSAGES/messages.po): skipping"
     fi
 }
+
+# The letters' PDFs need Pango (WeasyPrint) and the Noto CJK fonts (embedded as subsets).
+PDF_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)
+
+ensure_pdf_libs() {
+    if ! dpkg -s "${PDF_PACKAGES[@]}" >/dev/null 2>&1; then
+        if command -v apt-get >/dev/null; then
+            apt_install "${PDF_PACKAGES[@]}"
+        else
+            echo "No apt-get here: install Pango and the Noto CJK fonts for the letters' PDFs." >&2
+        fi
+    fi
+}

@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_venv test
-if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+ensure_pdf_libs
+if [ ! -x /usr/bin/chromium ]; then
     # Playwright's own browser download does not work everywhere; Debian's Chromium does.
-    # The CJK fonts make the Chinese pages render (and screenshot) as a phone shows them.
     if command -v apt-get >/dev/null; then
-        apt_install chromium fonts-noto-cjk
+        apt_install chromium
     else
         echo "No apt-get here: install Chromium at /usr/bin/chromium for the browser tests." >&2
     fi

@@ -103,6 +103,11 @@ def _register_blueprints(app: Flask) -> None:
     from .exchange.views import bp as exchange_bp
 
     app.register_blueprint(exchange_bp)
+    from .letters.views import bp as letters_bp
+    from .letters.views import public_bp as verify_bp
+
+    app.register_blueprint(letters_bp)
+    app.register_blueprint(verify_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:
