@@ -17,6 +17,7 @@ from ..org.models import Agreement, Building, Community, Compound, MemberReport,
 from . import layout
 from .credit import build_credit
 from .exchange import build_exchange
+from .letters import build_letters
 from .names import NameMaker, PhoneMaker
 from .points import build_points
 from .service import build_service
@@ -154,12 +155,15 @@ class _Builder:
             rng=self.rng,
             today=self.today,
         )
+        db.session.flush()
+        letter_counts = build_letters(communities=self.communities, admins=self.admins, today=self.today)
         self.result.counts = self._counts()
         for key in ("credit indicators", "declarations", "evidence photos", "adjustments"):
             self.result.counts[key] = credit_counts.get(key, 0)
         self.result.counts["approved"] = credit_counts.get("approved", 0) + credit_counts.get("appeal_approved", 0)
         self.result.counts.update(service_counts)
         self.result.counts.update(exchange_counts)
+        self.result.counts.update(letter_counts)
         self.result.credit = credit_counts
         return self.result
 
