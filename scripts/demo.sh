@@ -27,5 +27,15 @@ else
     echo "$out"
 fi
 
+# Letters are emailed by a worker through the job queue. In the demo they go to a local sink
+# that keeps them as files in instance/demo-mail (a Maildir): nothing leaves the machine.
+say "Starting the letters' worker and the demo mail sink (127.0.0.1:${MAIL_PORT:-8025} -> instance/demo-mail)"
+export MAIL_SERVER=127.0.0.1 MAIL_PORT="${MAIL_PORT:-8025}"
+"$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$MAIL_PORT" -c aiosmtpd.handlers.Mailbox instance/demo-mail &
+SINK=$!
+"$VENV/bin/flask" letters worker --threads --workers 2 &
+WORKER=$!
+trap 'kill "$SINK" "$WORKER" 2>/dev/null || true' EXIT
+
 say "Starting on http://127.0.0.1:5000 (Ctrl+C to stop)"
-exec "$VENV/bin/flask" run --host 127.0.0.1 --port "${PORT:-5000}"
+"$VENV/bin/flask" run --host 127.0.0.1 --port "${PORT:-5000}"
