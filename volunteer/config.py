@@ -79,6 +79,8 @@ def from_environ(instance_path: str) -> dict:
         "LETTER_MAX_ATTEMPTS": int(os.environ.get("LETTER_MAX_ATTEMPTS", 5)),
         # A "sending" row older than this belongs to a worker that died: it may be claimed again.
         "LETTER_STALE_SECONDS": float(os.environ.get("LETTER_STALE_SECONDS", 300)),
+        "VERIFY_RATE_LIMIT": os.environ.get("VERIFY_RATE_LIMIT", "30 per minute"),  # public verification page
+        "CERTIFICATE_RATE_LIMIT": os.environ.get("CERTIFICATE_RATE_LIMIT", "30 per hour"),  # per member
     }
 
 

@@ -14,3 +14,13 @@ def mail_server(app):
     finally:
         app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = saved
         controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _empty_queue(app):
+    """The memory queue lives as long as the app: no test may inherit another's tasks."""
+    from volunteer.letters import queue
+
+    queue.get().huey.flush()
+    yield
+    queue.get().huey.flush()

@@ -35,6 +35,9 @@ def nav_for(user) -> list[tuple[str, str]]:
     from ..exchange.nav import exchange_links  # noqa: PLC0415 - and the supermarket
 
     items += exchange_links(user)
+    from ..letters.nav import letters_links  # noqa: PLC0415 - and the letters
+
+    items += letters_links(user)
     if perm.unit_ids(user):
         items.append((url_for("org.staff"), _l("Our staff")))
     items.append((url_for("accounts.change_password"), _l("Password")))

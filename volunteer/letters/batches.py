@@ -1,6 +1,7 @@
 """A round of letters for one community and period, written in chunks so an admin can watch its progress."""
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -43,6 +44,13 @@ def start(community_id: int, period: periods.Period, actor) -> LetterBatch:
     audit.record(actor, "letter.batch", batch, after={"period": period.key, "members": batch.total})
     db.session.commit()
     return batch
+
+
+def stalled_ids() -> list[int]:
+    """Batches still "running" long after they started: their task was lost (queue down, worker killed)."""
+    started_before = utcnow() - timedelta(seconds=current_app.config["LETTER_STALE_SECONDS"])
+    stmt = select(LetterBatch.id).where(LetterBatch.state == "running", LetterBatch.created_at < started_before)
+    return list(db.session.scalars(stmt.order_by(LetterBatch.id)))
 
 
 def _write_chunk(batch: LetterBatch, period: periods.Period, report_ids: list[int]) -> tuple[int, list[int]]:

@@ -14,7 +14,7 @@ from ..core.models import local_today, utcnow
 from ..extensions import db
 from ..org.models import MemberReport
 from ..service.models import ServiceRecord
-from . import facts
+from . import facts, pdf
 from .models import Document, Email
 from .periods import Period
 
@@ -99,10 +99,14 @@ def draft_letter(report: MemberReport, period: Period, actor=None, batch_id: int
         period_end=period.end,
         period_label=period.chinese,
         dedupe_key=dedupe_key(report.community_id, report.user_id, period),
-        facts=facts.for_letter(report, period.start, period.end, today),
+        facts={**facts.for_letter(report, period.start, period.end, today), "signed": _signed(report.community_id)},
         issued_on=today,
         issued_by_id=getattr(actor, "id", None),
     )
+
+
+def _signed(community_id: int) -> dict:
+    return pdf.signed_by(pdf.settings_for(community_id))
 
 
 def build_letter(report: MemberReport, period: Period, actor=None, batch_id: int | None = None) -> Document:

@@ -69,15 +69,20 @@ def highlights(user_id: int, start: date, end: date, community_id: int | None = 
     return sorted(found, key=lambda item: item["date"])
 
 
+def standing(count: int, year: int, as_of: date) -> dict:
+    """The 1112 standing of a member with `count` verified services in `year`, as of a date."""
+    expected = expected_by(year, as_of)
+    status = "done" if count >= TARGET else "on_pace" if count >= expected else "behind"
+    return {"status": status, "count": count, "target": TARGET, "expected": expected}
+
+
 def status_1112(user_id: int, year: int, as_of: date) -> dict:
     """The member's 1112 standing in their assigned community for `year`, counted up to `as_of`."""
     report = db.session.scalar(select(MemberReport).where(MemberReport.user_id == user_id, MemberReport.year == year))
     if report is None:
         return {"status": "none", "count": 0, "target": TARGET, "expected": 0}
     count = service_totals(user_id, date(year, 1, 1), as_of, report.community_id)["services"]
-    expected = expected_by(year, as_of)
-    status = "done" if count >= TARGET else "on_pace" if count >= expected else "behind"
-    return {"status": status, "count": count, "target": TARGET, "expected": expected}
+    return standing(count, year, as_of)
 
 
 def for_letter(report: MemberReport, start: date, end: date, today: date) -> dict:

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 
 from ..core import audit
+from ..core.database import begin_write
 from ..core.errors import DomainError
 from ..core.models import utcnow
 from ..extensions import db
@@ -52,6 +53,7 @@ def due_ids(limit: int = 1000) -> list[int]:
 
 def claim(email_id: int) -> Email | None:
     """Mark the email as being sent by this worker, or None if it is not this worker's to send."""
+    begin_write()
     now = utcnow()
     claimed = db.session.execute(
         update(Email)
@@ -65,10 +67,14 @@ def claim(email_id: int) -> Email | None:
 
 def _finish(email: Email, attempt: int, **values) -> None:
     # Only the attempt that claimed the row may finish it: a worker presumed dead that wakes
-    # up late must not overwrite what the next attempt recorded.
+    # up late must not overwrite what the next attempt recorded. A fresh write transaction: on
+    # SQLite the read one held since the claim cannot be upgraded once another worker has written
+    # ("database is locked"), and the email would stay "sending" and go out again when stale.
+    email_id = email.id
+    begin_write()
     db.session.execute(
         update(Email)
-        .where(Email.id == email.id, Email.state == "sending", Email.attempts == attempt)
+        .where(Email.id == email_id, Email.state == "sending", Email.attempts == attempt)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -162,6 +168,8 @@ def deliver(email_id: int) -> Outcome:
 
 def resend(email: Email, actor) -> Email:
     """An admin puts a failed email back in the queue (same Message-ID: it never arrived)."""
+    begin_write()  # read the state again under the write lock: two admins, or a worker, at once
+    db.session.refresh(email, with_for_update=True)
     if email.document.revoked:
         raise DomainError("revoked", _l("This letter was revoked: it cannot be sent."), status=409)
     if email.state != "failed":

@@ -47,13 +47,16 @@ def html(document: Document, settings: LetterSettings | None = None, *, preview:
     """The document as a standalone HTML page: what the PDF prints, and the admin's preview."""
     settings = settings if settings is not None else settings_for(document.community_id)
     seal = settings.seal_png if settings is not None else None
+    # A letter prints the wording it was issued with; the seal image is the community's current one.
+    signed = document.facts.get("signed") or signed_by(settings)
     template = "letters/pdf/letter.html" if document.kind == "letter" else "letters/pdf/certificate.html"
     return render_template(
         template,
         document=document,
         facts=document.facts,
-        settings=settings,
-        signature=(settings.signature if settings and settings.signature else _default_signature(document)),
+        signature=signed["signature"] or _default_signature(document),
+        contact=signed["contact"],
+        closing=signed["closing"],
         seal=_data_uri("image/png", seal) if seal else None,
         qr=_data_uri("image/png", qr.png(verify_url(document), box_size=6)),
         verify_url=verify_url(document),
@@ -64,6 +67,15 @@ def html(document: Document, settings: LetterSettings | None = None, *, preview:
         stars=Markup("★" * document.facts.get("stars", 0) + "☆" * (5 - document.facts.get("stars", 0))),
         preview=preview,
     )
+
+
+def signed_by(settings: LetterSettings | None) -> dict:
+    """The community's wording for its letters, as frozen into a letter's facts when it is issued."""
+    return {
+        "signature": settings.signature if settings else "",
+        "contact": settings.contact if settings else "",
+        "closing": settings.closing if settings else "",
+    }
 
 
 def _default_signature(document: Document) -> str:

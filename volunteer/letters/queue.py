@@ -15,12 +15,13 @@ from . import batches, outbox
 
 
 def make_huey(url: str):
+    # No result store: nothing reads a task's return value, and kept results would pile up for ever.
     if url.startswith("redis://") or url.startswith("rediss://"):
-        return RedisHuey("volunteer", url=url, blocking=True)
+        return RedisHuey("volunteer", url=url, blocking=True, results=False)
     if url.startswith("sqlite:///"):
-        return SqliteHuey("volunteer", filename=url.removeprefix("sqlite:///"), timeout=30)
+        return SqliteHuey("volunteer", filename=url.removeprefix("sqlite:///"), timeout=30, results=False)
     if url == "memory://":
-        return MemoryHuey("volunteer", immediate=False)
+        return MemoryHuey("volunteer", immediate=False, results=False)
     raise ConfigError(f"QUEUE_URL must be sqlite:///path, redis://host:port/db or memory://, not {url!r}")
 
 
@@ -66,7 +67,15 @@ class Queue:
                 current_app.logger.exception("Could not enqueue email %s", email_id)
 
     def sweep(self) -> int:
-        """Enqueue every email that is due or was left half-sent by a dead worker."""
+        """Enqueue every email that is due or was left half-sent by a dead worker, and stalled batches.
+
+        A batch run again only writes the letters it has not written yet.
+        """
+        for batch_id in batches.stalled_ids():
+            try:
+                self.run_batch(batch_id)
+            except Exception:
+                current_app.logger.exception("Could not enqueue letter batch %s", batch_id)
         ids = outbox.due_ids()
         self.send_later(ids)
         return len(ids)
