@@ -50,7 +50,9 @@ def test_every_community_has_a_finished_round_for_last_quarter(seeded):
 def test_letters_state_the_members_verified_services_of_the_period(seeded):
     for letter in db.session.scalars(select(Document).limit(10)):
         report = db.session.scalar(
-            select(MemberReport).where(MemberReport.user_id == letter.user_id, MemberReport.community_id == letter.community_id)
+            select(MemberReport).where(
+                MemberReport.user_id == letter.user_id, MemberReport.community_id == letter.community_id
+            )
         )
         totals = facts.service_totals(letter.user_id, letter.period_start, letter.period_end, letter.community_id)
         assert letter.facts["services"] == totals["services"] > 0
