@@ -253,7 +253,7 @@ def test_revoking_a_letter_stops_its_email(served_a, browse, mail_server):
     queue.get().run_pending()
     assert mail_server.messages == []  # the queued email never leaves
     page = text(admin.get(f"/letters/documents/{letter.id}"))
-    assert "服务记录有误" in page and "Revoke this letter" not in page and "Send again" not in page
+    assert "服务记录有误" in page and "Revoke this letter" not in page and "Resend the email" not in page
     assert "Revoked (1)" in text(admin.get(home_url(d)))
     again = admin.post(f"/letters/documents/{letter.id}/revoke", data={"reason": "again"})
     assert again.status_code == 409 and "already revoked" in text(again)
