@@ -5,7 +5,8 @@ URL argument is filled with an object of the OTHER community (b; c for the organ
 street a, whose street also holds b), every route is fetched with GET and posted to with an
 empty body, and the answer must be a refusal that shows nothing of the other community and
 changes nothing. A route that is rightly open to an actor is listed in ALLOWED with the
-reason, and its page is still searched for the other community's people.
+reason, and its page is still searched for the other community's people; an empty POST that is
+a valid form there (OWN_WRITES) may write the actor's own community's row of one named table, nothing else.
 """
 
 import uuid
@@ -16,12 +17,15 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from volunteer.accounts.models import Role, RoleGrant
+from volunteer.accounts.models import Role, RoleGrant, User
 from volunteer.core.audit import AuditEntry
 from volunteer.core.models import local_today
 from volunteer.exchange import pins, vouchers
 from volunteer.exchange.models import Voucher
 from volunteer.extensions import db
+from volunteer.letters import documents as letter_documents
+from volunteer.letters import queue
+from volunteer.letters.models import Document
 from volunteer.org.models import MemberReport
 from volunteer.service import checkin_codes
 from volunteer.service.models import Activity
@@ -31,10 +35,15 @@ from .conftest import login
 from .credit import factories as credit_factories
 from .exchange import factories as exchange_factories
 from .exchange import matrix_objects as exchange_objects
+from .letters import matrix_objects as letter_objects
 from .service import matrix_objects
 
-# Open to everyone, or not a page at all; core.home is still searched for markers below.
-PUBLIC = {"core.home", "core.healthz", "core.set_language", "accounts.login", "accounts.register", "accounts.logout"}
+# Open to everyone, or not a page at all; core.home is still searched for markers below, and the
+# verification page (a document's key facts, for anyone holding its number) in its own test.
+PUBLIC = {
+    *{"core.home", "core.healthz", "core.set_language", "accounts.login", "accounts.register", "accounts.logout"},
+    *{"verify.document", "verify.lookup"},
+}
 
 # URL argument -> the attribute of Side holding candidate ids for it.
 ARGUMENTS = {
@@ -61,6 +70,9 @@ ARGUMENTS = {
     "token": "token",
     "item_id": "item",
     "voucher_id": "voucher",
+    "batch_id": "batch",
+    "document_id": "document",
+    "email_id": "email",
 }
 
 ACTORS = [
@@ -160,9 +172,22 @@ ALLOWED = {
         for a in MEMBERS
     },
     **{(a, e): why for e, why in DESK_PAGES.items() for a in STAFF},
+    **letter_objects.allowed(LOGGED_IN, admins=["admin_a", "organiser_a"]),
 }
+
+
+# (actor, endpoint) -> (table, why): an empty POST is a valid form there and may change that table (nothing else: no
+# audit entry, no other table). None today: the letter settings refuse a body without their fields.
+OWN_WRITES: dict[tuple[str, str], tuple[str, str]] = {}
 # (actor, endpoint) -> (where a GET sends them, why): a page that is not theirs but has a counterpart that is.
 SENT_ON = {("resident_a", "service.orders"): ("/service/needs", "a resident has no orders: their own needs instead")}
+
+
+@pytest.fixture(autouse=True)
+def _empty_queue():
+    """A letters batch started here is queued in the app's memory queue: leave no task to the next test."""
+    yield
+    queue.get().huey.flush()
 
 
 @dataclass
@@ -195,6 +220,10 @@ class Side:
     # exchange objects (tests/exchange/matrix_objects.py): items on sale, a live and a redeemed voucher
     item: list[int] = field(default_factory=list)
     voucher: list[int] = field(default_factory=list)
+    # letters objects (tests/letters/matrix_objects.py): a batch, its letter (and a certificate), the letter's email
+    batch: list[int] = field(default_factory=list)
+    document: list[int] = field(default_factory=list)
+    email: list[int] = field(default_factory=list)
 
 
 def _grant(user, role) -> int:
@@ -252,6 +281,12 @@ def populate(d):
     for key, text, mark in (("a", "幸福", "甲"), ("b", "和平", "乙"), ("c", "安康", "丙")):
         steward, resident, unit = (getattr(d, f"{role}_{key}") for role in ("steward", "resident", "unit"))
         setattr(d, f"exchange_{key}", exchange_objects.create(getattr(d, key), steward, resident, unit, text, mark))
+    # A letter of each community's member (its batch, its failed email) and the member's certificate. c signs
+    # its letters with a marker; a and b do not (organiser_a's empty POST saves their first one's settings: blank).
+    for key, text, mark in (("a", "幸福", "甲"), ("b", "和平", "乙"), ("c", "安康", "丙")):
+        member, admin = getattr(d, f"member_{key}"), getattr(d, f"admin_{key}")
+        objects = letter_objects.create(getattr(d, key), member, admin, text, mark, signed=key == "c")
+        setattr(d, f"letters_{key}", objects)
     # member_a has no smartphone: a's steward reserves for them at the desk, confirmed by their PIN.
     pins.set_pin(d.member_a, PIN, d.steward_a, community_id=d.a.id)
     exchange_factories.fund(d.member_a, d.a, 50)
@@ -308,11 +343,13 @@ def side_b(d) -> Side:
             *["和平共建条款乙", "和平小区", "和平积分备注乙", "和平指标", "和平申报"],
             *d.service_b.markers,
             *d.exchange_b.markers,
+            *d.letters_b.markers,
         ],
         **_credit(d, "b"),
         entries=[d.entry_b],
         **_service(d, "b"),
         **_exchange(d, "b"),
+        **letter_objects.side(d.letters_b),
     )
 
 
@@ -333,11 +370,13 @@ def side_c(d) -> Side:
             *["安康共建条款丙", "安康小区", "安康积分备注丙", "安康指标", "安康申报"],
             *d.service_c.markers,
             *d.exchange_c.markers,
+            *d.letters_c.markers,
         ],
         **_credit(d, "c"),
         entries=[d.entry_c],
         **_service(d, "c"),
         **_exchange(d, "c"),
+        **letter_objects.side(d.letters_c),
     )
 
 
@@ -359,6 +398,8 @@ def side_a(d) -> Side:
         # The item with a photo (the photo-less one's photo is rightly a 404) and the resident's vouchers.
         item=[d.exchange_a.item],
         voucher=[d.exchange_a.voucher, d.exchange_a.redeemed],
+        # The letter only: admin_a opens it on every document route; the certificate is member_a's (below).
+        **letter_objects.side(d.letters_a, certificate=False),
     )
 
 
@@ -452,11 +493,13 @@ def _check_get(client, actor, rule, allowed, url, variant, side) -> list[str]:
     return problems
 
 
-def _check_post(client, actor, allowed, url, side) -> list[str]:
-    """An empty POST: refused (or sent back, if allowed), nothing shown, nothing changed."""
+def _check_post(client, actor, rule, allowed, url, side) -> list[str]:
+    """An empty POST: refused (or sent back, if allowed), nothing shown, nothing changed (but OWN_WRITES)."""
     before = crawl.snapshot()
     response = client.post(url, data={})
-    problems = [f"changed {c}"] if (c := crawl.changes(before, crawl.snapshot())) else []
+    own = OWN_WRITES.get((actor, rule.endpoint), ("",))[0]
+    changed = [c for c in crawl.changes(before, crawl.snapshot()) if not c.startswith(f"{own} (")]
+    problems = [f"changed {changed}"] if changed else []
     problem = _allowed_problem("POST", False, response) if allowed else _refusal_problem(actor, response)
     if problem:
         problems.append(problem)
@@ -483,7 +526,7 @@ def crawl_as(app, client, actor: str, side: Side) -> list[str]:
             for target, variant in gets:
                 for p in _check_get(client, actor, rule, allowed, target, variant, side):
                     problems.append(f"{actor} GET {target} [{rule.endpoint}]: {p}")
-            for p in _check_post(client, actor, allowed, url, side):
+            for p in _check_post(client, actor, rule, allowed, url, side):
                 problems.append(f"{actor} POST {url} [{rule.endpoint}]: {p}")
     if leaked := crawl.shown(client.get("/").get_data(as_text=True), side.markers):
         problems.append(f"{actor} GET / [core.home]: shows {leaked}")
@@ -515,6 +558,7 @@ def test_every_allowed_entry_names_a_real_route(app):
     endpoints = {r.endpoint for r in crawl.routes(app)}
     assert {e for _, e in ALLOWED} <= endpoints
     assert {e for _, e in SENT_ON} <= endpoints
+    assert OWN_WRITES.keys() <= ALLOWED.keys()
     assert not ALLOWED.keys() & SENT_ON.keys()
 
 
@@ -560,6 +604,7 @@ def _cross_cases(d):
         ("organiser_a", f"/org/units/{d.unit_c.id}/edit", {"name": ""}, {400}),
         *[(actor, url(d, "b"), data(d, "b"), statuses) for actor, url, data, statuses in SERVICE_FORMS.values()],
         *[(actor, url(d, "b"), data(d, "b"), statuses) for actor, url, data, statuses in EXCHANGE_FORMS.values()],
+        *[(a, url(d, "b"), data(d, "b"), statuses) for a, url, data, statuses in letter_objects.CROSS_FORMS.values()],
         # A look-up writes nothing (its own-community control is in the exchange positive controls below).
         ("steward_a", "/exchange/desk/scan", {"value": _voucher_of(d, "b").code}, {404}),
         ("steward_a", "/exchange/desk/scan", {"value": vouchers.qr_token(_voucher_of(d, "b", "redeemed"))}, {404}),
@@ -737,6 +782,12 @@ def test_exchange_forms_work_for_own_community(make_client, district, name):
     _works_for_own_community(make_client, district, EXCHANGE_FORMS[name])
 
 
+@pytest.mark.parametrize("name", sorted(letter_objects.CROSS_FORMS))
+def test_letter_forms_work_for_own_community(make_client, district, name):
+    """The positive control of the letters' CROSS_FORMS: naming admin_a's own community's objects, it goes through."""
+    _works_for_own_community(make_client, district, letter_objects.CROSS_FORMS[name])
+
+
 def _works_for_own_community(make_client, district, form):
     d = populate(district)
     actor, url, data, _statuses = form
@@ -758,8 +809,8 @@ def test_forms_cannot_reach_into_another_community(make_client, district):
         response = client.post(url, data=data)
         if changed := crawl.changes(before, crawl.snapshot()):
             problems.append(f"{actor} POST {url} {data}: changed {changed}")
-        # An exchange refusal names nothing of b's voucher, item or resident (other forms echo the phone typed).
-        if url.startswith("/exchange/") and (leaked := crawl.shown(_text(response), side.markers)):
+        # An exchange or letters refusal names nothing of b (other forms echo the phone typed).
+        if url.startswith(("/exchange/", "/letters/")) and (leaked := crawl.shown(_text(response), side.markers)):
             problems.append(f"{actor} POST {url} {data}: shows {leaked}")
         if response.status_code not in statuses:
             problems.append(f"{actor} POST {url} {data}: status {response.status_code}, expected {statuses}")
@@ -786,6 +837,7 @@ ADMIN_OWN_REFUSED = {
     # the desk finds it by its code (resident_a opens them in the positive control below).
     "exchange.voucher": 404,
     "exchange.voucher_png": 404,
+    **letter_objects.ADMIN_OWN_REFUSED,
 }
 
 
@@ -904,3 +956,96 @@ def test_snapshot_sees_a_change(make_client, district):
     assert response.status_code == 303
     changed = crawl.changes(before, crawl.snapshot())
     assert any(c.startswith("agreements") for c in changed) and any(c.startswith("audit_entries") for c in changed)
+
+
+def test_positive_controls_show_own_letters_data(make_client, district):
+    d = populate(district)
+    own, key = d.letters_a, letter_objects.period().key
+    admin = browser(make_client, d, "admin_a")
+    assert _shows(admin, f"/letters/?community={d.a.id}&period={key}", own.numbers[0], "王党员", "东城供电局")
+    assert _shows(admin, f"/letters/documents/{own.letter}", own.numbers[0], "幸福退信甲")  # its failed email
+    assert _shows(admin, f"/letters/batches/{own.batch}", key)
+    assert admin.get(f"/letters/batches/{own.batch}.json").get_json()["created"] == 1
+    assert _shows(admin, f"/letters/preview?community={d.a.id}&period={key}", "王党员", "东城供电局")
+    assert "王党员" in letter_objects.readable(admin.get(f"/letters/documents/{own.letter}.pdf"))
+    employer = browser(make_client, d, "employer_a")
+    assert _shows(employer, f"/letters/employer?period={key}", "王党员", f"/letters/employer/letters/{own.letter}.pdf")
+    assert "王党员" in letter_objects.readable(employer.get(f"/letters/employer/letters/{own.letter}.pdf"))
+    member = browser(make_client, d, "member_a")
+    assert _shows(member, "/letters/certificate", own.numbers[1])
+    assert "王党员" in letter_objects.readable(member.get(f"/letters/certificates/{own.certificate}.pdf"))
+    # The organiser of street a covers b: the ids that are 404 for admin_a are real and open to them.
+    organiser = browser(make_client, d, "organiser_a")
+    assert _shows(organiser, f"/letters/documents/{d.letters_b.letter}", d.letters_b.numbers[0], "和平退信乙")
+    assert _shows(organiser, f"/letters/batches/{d.letters_b.batch}", key)
+    assert _shows(browser(make_client, d, "member_b"), "/letters/certificate", d.letters_b.numbers[1])
+
+
+def test_employer_gets_nothing_of_another_unit(make_client, district):
+    """The employer's page and exports, read as text: their own staff, never b's; ?unit=<unit_b> is a 404."""
+    d = populate(district)
+    client = browser(make_client, d, "employer_a")
+    key = letter_objects.period().key
+    markers = [*other_side(d, "employer_a").markers, d.unit_b.name]
+    problems = []
+    for url in letter_objects.EMPLOYER_URLS:
+        other_unit = {"unit": d.unit_b.id}
+        for query, status in (({"period": key}, 200), (other_unit, 404), ({**other_unit, "period": key}, 404)):
+            response = client.get(url, query_string=query)
+            body = letter_objects.readable(response)
+            if response.status_code != status or (status == 200 and "王党员" not in body):
+                problems.append(f"GET {url} {query}: {response.status_code}, expected {status} (with 王党员)")
+            if leaked := crawl.shown(body, markers):
+                problems.append(f"GET {url} {query}: shows {leaked}")
+    assert not problems, "\n".join(problems)
+
+
+def test_verification_page_shows_key_facts_only(make_client, district):
+    """/v/<number> is public: the document's key facts, to anyone; no phone, email, error or revoking reason."""
+    d = populate(district)
+    letter_documents.revoke(db.session.get(Document, d.letters_c.letter), d.admin_c, "安康撤销理由丙")
+    people = db.session.execute(select(User.name, User.phone)).all()
+    units = [v for u in (d.unit_a, d.unit_b, d.unit_c) for v in (u.contact_email, u.contact_phone) if v]
+    shown = [(d.letters_b, "赵党员"), (d.letters_c, "沈党员"), (d.letters_a, "王党员")]
+    problems = []
+    for actor in ACTORS:
+        client = browser(make_client, d, actor)
+        own = getattr(d, actor).phone if actor != "anonymous" else None
+        private = [*(p for _, p in people if p != own), *units, "安康撤销理由丙", "为老服务", "退信"]
+        for objects, name in shown:
+            for number in objects.numbers:
+                response = client.get(f"/v/{number}")
+                body = _text(response)
+                if response.status_code != 200 or name not in body or number not in body:
+                    problems.append(f"{actor} GET /v/{number}: {response.status_code}, expected 200 with {name}")
+                if leaked := crawl.shown(body, private):
+                    problems.append(f"{actor} GET /v/{number}: shows {leaked}")
+                found = client.get("/verify", query_string={"number": number.lower()})
+                if found.status_code != 303 or not found.headers["Location"].endswith(f"/v/{number}"):
+                    problems.append(f"{actor} GET /verify?number={number.lower()}: {found.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def test_admin_letters_pages_refuse_another_community(make_client, district):
+    """?community=<other> and ?member=<another community's member> are a 404 (the crawl also takes a 200 there)."""
+    d = populate(district)
+    key = letter_objects.period().key
+    problems = []
+    for actor, other, members in (
+        ("admin_a", d.b, (d.member_b, d.member_b2, d.member_c)),
+        ("organiser_a", d.c, (d.member_c, d.member_c2)),
+    ):
+        client = browser(make_client, d, actor)
+        side = other_side(d, actor)
+        urls = [f"/letters/{page}?community={other.id}&period={key}" for page in ("", "preview", "settings")]
+        urls += [f"/letters/preview?period={key}&member={m.id}" for m in members]
+        for url in urls:
+            response = client.get(url)
+            leaked = crawl.shown(_text(response), side.markers)
+            if response.status_code != 404 or leaked:
+                problems.append(f"{actor} GET {url}: {response.status_code} showing {leaked}, expected 404 and nothing")
+    # The same pages of their own: the ids refused above are real.
+    assert _shows(browser(make_client, d, "admin_c"), f"/letters/settings?community={d.c.id}", "安康落款丙")
+    organiser = browser(make_client, d, "organiser_a")
+    assert _shows(organiser, f"/letters/preview?community={d.b.id}&period={key}&member={d.member_b.id}", "赵党员")
+    assert not problems, "\n".join(problems)

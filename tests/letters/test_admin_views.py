@@ -323,3 +323,11 @@ def test_a_queue_that_is_down_is_said_not_a_500(served_a, browse, monkeypatch):
     response = admin.post("/letters/batches", data={"community": d.a.id, "period": this_quarter().key})
     assert response.status_code == 303 and count(LetterBatch) == 1
     assert "The job queue could not be reached" in text(admin.get(response.headers["Location"]))
+
+
+def test_a_period_that_has_not_started_is_refused(served_a, browse):
+    d = served_a
+    before = rows()
+    response = browse(d.admin_a).post("/letters/batches", data={"community": d.a.id, "period": "2099-Q1"})
+    assert response.status_code == 400 and "This period has not started yet" in text(response)
+    assert rows() == before

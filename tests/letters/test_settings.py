@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from volunteer.accounts.models import Role
 from volunteer.core.audit import AuditEntry
 from volunteer.core.errors import DomainError
 from volunteer.extensions import db
@@ -13,6 +14,7 @@ from volunteer.letters import documents, pdf, queue
 from volunteer.letters import settings as letter_settings
 from volunteer.letters.models import LetterSettings
 
+from .. import factories
 from ..conftest import text
 from ..credit.factories import jpeg_bytes
 from .factories import letter_for, served, this_quarter
@@ -196,3 +198,25 @@ def test_the_preview_link_shows_the_saved_settings(district, browse):
     letter_settings.save(d.admin_a, d.a.id, {**VALUES, "signature": "东一社区党委"})
     page = browse(d.admin_a).get(f"/letters/preview?community={d.a.id}&period={this_quarter().key}")
     assert page.status_code == 200 and "东一社区党委" in text(page)
+
+
+def test_a_resave_without_changes_writes_nothing(district):
+    d = district
+    letter_settings.save(d.admin_a, d.a.id, VALUES)
+    other_admin = factories.staff(Role.ADMIN, d.a)
+    letter_settings.save(other_admin, d.a.id, VALUES)
+    row = stored(d.a)
+    assert row.updated_by_id == d.admin_a.id and audits() == 1
+
+
+def test_a_post_without_the_fields_does_not_blank_the_settings(district, browse):
+    d = district
+    letter_settings.save(d.admin_a, d.a.id, VALUES)
+    response = browse(d.admin_a).post(f"/letters/settings?community={d.a.id}", data={})
+    assert response.status_code == 400 and "Send the settings from the settings page." in text(response)
+    row = stored(d.a)
+    assert (row.signature, row.contact, row.closing) == tuple(VALUES.values()) and audits() == 1
+    # Fields sent empty are a choice: the standard wording.
+    blank = {"signature": "", "contact": "", "closing": ""}
+    assert browse(d.admin_a).post(f"/letters/settings?community={d.a.id}", data=blank).status_code == 303
+    assert stored(d.a).signature == "" and audits() == 2

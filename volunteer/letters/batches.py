@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..core import audit
 from ..core.database import begin_write
 from ..core.errors import DomainError
-from ..core.models import utcnow
+from ..core.models import local_today, utcnow
 from ..extensions import db
 from ..org.models import MemberReport
 from . import documents, periods
@@ -21,6 +21,8 @@ CHUNK = 25  # letters per transaction: progress moves often, a failure loses lit
 
 def start(community_id: int, period: periods.Period, actor) -> LetterBatch:
     """Record a new batch (the queue runs it); refused while another runs for the same community and period."""
+    if period.start > local_today():
+        raise DomainError("future_period", _l("This period has not started yet: there is nothing to thank for."))
     begin_write()
     running = db.session.scalar(
         select(LetterBatch.id).where(

@@ -78,6 +78,15 @@ class SettingsForm(FlaskForm):
     )
     remove_seal = BooleanField(_l("Remove the current seal"))
 
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # An empty field is a choice (the standard wording); a body without the fields is not a
+        # save from this page and must not blank the community's settings.
+        if not any(field.raw_data for field in (self.signature, self.contact, self.closing)):
+            self.signature.errors = [*self.signature.errors, _l("Send the settings from the settings page.")]
+            return False
+        return ok
+
     def values(self) -> dict:
         return {"signature": self.signature.data, "contact": self.contact.data, "closing": self.closing.data}
 

@@ -95,17 +95,18 @@ def save(actor, community_id: int, values: dict, *, seal: bytes | None = None, r
     begin_write()
     row = _locked_row(community_id)
     before = {**audit.snapshot(row, *LIMITS), "seal": row.seal_png is not None}
+    after = {**cleaned, "seal": png is not None or (row.seal_png is not None and not remove_seal)}
+    if before == after and png is None:
+        db.session.rollback()  # nothing changed: no write, no audit entry
+        return for_community(community_id)
     for name, text in cleaned.items():
         setattr(row, name, text)
     if png is not None:
         row.seal_png = png
+        after["seal_bytes"] = len(png)
     elif remove_seal:
         row.seal_png = None
     row.updated_by_id = actor.id
-    after = {**cleaned, "seal": row.seal_png is not None}
-    if png is not None:
-        after["seal_bytes"] = len(png)
-    if before != after:
-        audit.record(actor, "letter.settings", row, community_id=community_id, before=before, after=after)
+    audit.record(actor, "letter.settings", row, community_id=community_id, before=before, after=after)
     db.session.commit()
     return row
