@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from volunteer import create_app
 from volunteer.extensions import db
 
+from .. import factories
 from ..conftest import TEST_CONFIG
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -113,3 +114,16 @@ def assert_fits_phone(page) -> None:
     """Nothing on the page is wider than the phone: no sideways scrolling."""
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px screen"
+
+
+def log_in(page, user) -> None:
+    """Log in through the form, in English so assertions read the msgids."""
+    from playwright.sync_api import expect  # noqa: PLC0415 - only where Playwright is installed
+
+    page.goto("/login")
+    page.click("header form.lang button")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.fill("#phone", user.phone)
+    page.fill("#password", factories.PASSWORD)
+    page.click("main form.stack button[type=submit]")
+    expect(page.locator("header form.logout")).to_have_count(1)

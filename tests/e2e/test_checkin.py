@@ -18,9 +18,8 @@ from volunteer.extensions import db
 from volunteer.service import records
 from volunteer.service.models import ServiceRecord, Signup
 
-from .. import factories
 from ..service import factories as sf
-from .conftest import PHONE, assert_fits_phone, screenshot
+from .conftest import PHONE, assert_fits_phone, log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -32,16 +31,6 @@ def second_phone(browser, live_server):
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
-
-
-def log_in(page, user) -> None:
-    page.goto("/login")
-    page.click("header form.lang button")  # English, so assertions read the msgids
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.fill("#phone", user.phone)
-    page.fill("#password", factories.PASSWORD)
-    page.click("form.stack button[type=submit]")
-    expect(page.locator("header form.logout")).to_have_count(1)
 
 
 def screen_code(page) -> str:

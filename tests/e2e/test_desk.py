@@ -19,9 +19,8 @@ from volunteer.exchange.models import Item, Voucher
 from volunteer.extensions import db
 from volunteer.ledger.models import PointsAccount
 
-from .. import factories
 from ..exchange import factories as xf
-from .conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, assert_fits_phone, screenshot
+from .conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, assert_fits_phone, log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -63,16 +62,6 @@ def _watch(page, live_server) -> dict:
 
     page.on("request", _request)
     return seen
-
-
-def log_in(page, user) -> None:
-    page.goto("/login")
-    page.click("header form.lang button")  # English, so assertions read the msgids
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.fill("#phone", user.phone)
-    page.fill("#password", factories.PASSWORD)
-    page.click("form.stack button[type=submit]")
-    expect(page.locator("header form.logout")).to_have_count(1)
 
 
 def fresh_state(d):

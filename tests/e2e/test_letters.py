@@ -8,9 +8,8 @@ from playwright.sync_api import expect
 from volunteer.extensions import db
 from volunteer.letters import documents
 
-from .. import factories
 from ..letters.factories import letter_for, served, this_quarter
-from .conftest import PHONE, assert_fits_phone, screenshot
+from .conftest import PHONE, assert_fits_phone, log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -21,16 +20,6 @@ def _page(browser, live_server, viewport):
     context = browser.new_context(base_url=live_server, viewport=viewport, locale="zh-CN")
     context.set_default_timeout(10_000)
     return context, context.new_page()
-
-
-def log_in(page, user) -> None:
-    page.goto("/login")
-    page.click("header form.lang button")  # English, so assertions read the msgids
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.fill("#phone", user.phone)
-    page.fill("#password", factories.PASSWORD)
-    page.click("main button[type=submit]")
-    expect(page.locator("header form.logout")).to_have_count(1)
 
 
 def test_an_admin_generates_the_letters_and_watches_the_progress_bar(browser, live_server, live_app, district):

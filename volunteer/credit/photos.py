@@ -10,13 +10,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 
+from ..core import images
 from ..core.errors import DomainError
 
 FORMATS = {"JPEG", "PNG", "WEBP"}
 MAX_PHOTOS = 3
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_SIDE = 1600
-MAX_PIXELS = 40_000_000  # a decoded picture larger than this is refused before it is loaded
 
 
 @dataclass
@@ -55,19 +55,7 @@ def read_limited(stream) -> bytes:
 def process(data: bytes) -> Processed:
     """Decode (JPEG, PNG or WebP only, whatever the file name says), turn upright, shrink, strip metadata."""
     bad = DomainError("photo_invalid", _l("Photos must be JPEG, PNG or WebP pictures."))
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in FORMATS:
-                raise bad
-            if probe.width * probe.height > MAX_PIXELS:
-                raise DomainError("photo_too_big", _l("This picture is too large. Please send a smaller one."))
-            probe.verify()
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except DomainError:
-        raise
-    except Exception:  # Pillow raises many kinds (UnidentifiedImageError, OSError, SyntaxError...)
-        raise bad from None
+    image = images.decode(data, FORMATS, bad, too_big_code="photo_too_big")
     image = ImageOps.exif_transpose(image)  # keep the orientation the EXIF tag gave, then drop EXIF
     if image.mode in ("RGBA", "LA", "P"):
         image = image.convert("RGBA")
