@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('error', sa.String(length=500), nullable=False),
     sa.Column('started_by_id', sa.Integer(), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("state IN ('running', 'done', 'failed')", name=op.f('ck_letter_batches_state')),
     sa.CheckConstraint('done <= total', name=op.f('ck_letter_batches_progress')),

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select, update
 
 from ..core import audit
 from ..core.database import begin_write
@@ -48,11 +48,34 @@ def start(community_id: int, period: periods.Period, actor) -> LetterBatch:
     return batch
 
 
+def _stale_before():
+    return utcnow() - timedelta(seconds=current_app.config["LETTER_STALE_SECONDS"])
+
+
+def _dead(now_stale):
+    """A running batch no live run holds: never started, or its last heartbeat is stale."""
+    beat = func.coalesce(LetterBatch.heartbeat_at, LetterBatch.created_at)
+    return and_(LetterBatch.state == "running", beat < now_stale)
+
+
 def stalled_ids() -> list[int]:
-    """Batches still "running" long after they started: their task was lost (queue down, worker killed)."""
-    started_before = utcnow() - timedelta(seconds=current_app.config["LETTER_STALE_SECONDS"])
-    stmt = select(LetterBatch.id).where(LetterBatch.state == "running", LetterBatch.created_at < started_before)
-    return list(db.session.scalars(stmt.order_by(LetterBatch.id)))
+    """Batches still "running" whose run died or whose task was lost (queue down, worker killed)."""
+    stmt = select(LetterBatch.id).where(_dead(_stale_before())).order_by(LetterBatch.id)
+    return list(db.session.scalars(stmt))
+
+
+def _hold(batch_id: int) -> bool:
+    """Take the batch for this run (a first run, or one after a dead run); False if a live run holds it."""
+    begin_write()
+    free = or_(LetterBatch.heartbeat_at.is_(None), LetterBatch.heartbeat_at < _stale_before())
+    held = db.session.execute(
+        update(LetterBatch)
+        .where(LetterBatch.id == batch_id, LetterBatch.state == "running", free)
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return held == 1
 
 
 def _write_chunk(batch: LetterBatch, period: periods.Period, report_ids: list[int]) -> tuple[int, list[int]]:
@@ -68,9 +91,35 @@ def _write_chunk(batch: LetterBatch, period: periods.Period, report_ids: list[in
 
 def run(batch_id: int, on_emails: Callable[[list[int]], None] = lambda ids: None) -> LetterBatch:
     """Write the batch's letters chunk by chunk, committing each with its emails, then hand them to `on_emails`."""
+    if not _hold(batch_id):
+        return db.session.get(LetterBatch, batch_id)
     batch = db.session.get(LetterBatch, batch_id)
-    if batch is None or batch.state != "running":
-        return batch
+    period = periods.parse(batch.period_key)
+    report_ids = documents.eligible_reports(batch.community_id, period)
+    try:
+        for at in range(0, len(report_ids), CHUNK):
+            # A fresh write transaction per chunk: on SQLite a read one cannot become a write
+            # once a worker sending emails has written.
+            begin_write()
+            batch = db.session.get(LetterBatch, batch_id)
+            created, email_ids = _write_chunk(batch, period, report_ids[at : at + CHUNK])
+            batch.total, batch.created = len(report_ids), batch.created + created
+            batch.done, batch.heartbeat_at = min(len(report_ids), at + CHUNK), utcnow()
+            db.session.commit()
+            on_emails(email_ids)
+        begin_write()
+        batch = db.session.get(LetterBatch, batch_id)
+        batch.total, batch.done = len(report_ids), len(report_ids)
+        batch.state, batch.finished_at = "done", utcnow()
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        current_app.logger.exception("Letter batch %s failed", batch_id)
+        begin_write()
+        batch = db.session.get(LetterBatch, batch_id)
+        batch.state, batch.finished_at, batch.error = "failed", utcnow(), f"{type(error).__name__}: {error}"[:500]
+        db.session.commit()
+    return batch
     period = periods.parse(batch.period_key)
     report_ids = documents.eligible_reports(batch.community_id, period)
     try:

@@ -1,5 +1,7 @@
 """flask letters worker | sweep | send: run the job queue that sends letters and writes batches."""
 
+import logging
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -23,6 +25,7 @@ def worker_command(workers: int, threads: bool):
     db.engine.dispose()  # the worker processes open their own connections
     config = ConsumerConfig(workers=workers, worker_type="thread" if threads else "process", max_delay=1.0)
     config.setup_logger()
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # seven lines per letter otherwise
     jobs.huey.create_consumer(**config.values).run()
 
 

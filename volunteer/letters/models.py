@@ -121,6 +121,9 @@ class LetterBatch(TimestampMixin, db.Model):
     error: Mapped[str] = mapped_column(String(500), default="")
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by the run that holds the batch, at its start and after each chunk: a run whose
+    # heartbeat is older than LETTER_STALE_SECONDS died, and the sweep may start another.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     community = relationship("Community")
     started_by = relationship("User")
