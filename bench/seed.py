@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import event, func, select
+from sqlalchemy.orm import joinedload
 
 from volunteer import create_app
 from volunteer.accounts import services as accounts
@@ -173,11 +174,23 @@ def _reserve_one(app, world: World, n: int) -> str:
     return token
 
 
+def reserve_tokens(app, world: World, count: int) -> list[str]:
+    """`count` more vouchers reserved in-process (residents and items in turn): their QR tokens."""
+    with app.app_context():
+        residents = [db.session.get(User, user_id) for user_id in world.resident_ids]
+        tokens = []
+        for n in range(count):
+            voucher = vouchers.reserve(residents[n % len(residents)], world.item_ids[n % len(world.item_ids)])
+            tokens.append(vouchers.qr_token(voucher))
+        db.session.remove()
+    return tokens
+
+
 def handover_statements(app, world: World) -> Statements:
-    """desk.hand_over() alone, with the steward loaded first as a request's user loader does."""
+    """desk.hand_over() alone, with the steward loaded first as a request's user loader does (roles included)."""
     token = _reserve_one(app, world, 0)
     with app.app_context():
-        steward = db.session.get(User, world.steward_id)
+        steward = db.session.get(User, world.steward_id, options=[joinedload(User.roles)])
         with counting(db.engine) as seen:
             answer = desk.hand_over(steward, token)
         if not answer.ok:

@@ -317,6 +317,22 @@ def test_hand_over_spends_the_hold_and_issues_the_unit(browse, shop):
     assert not mismatches()
 
 
+def test_a_hand_overs_answer_shows_the_voucher_as_a_scan_of_it_does_afterwards(browse, shop):
+    """The hand-over answers from what it read and wrote (no reload): the same voucher a later scan shows."""
+    d = shop
+    towel = xf.item(d.a, units=1, price=5, name="毛巾", photo="towel.jpg")
+    voucher = vouchers.reserve(d.resident_a, towel.id)
+    client = browse(d.steward_a)
+    handed = scan(client, vouchers.qr_token(voucher), "/exchange/desk/handover", html=True).json
+    later = scan(client, voucher.code, html=True).json
+    assert (handed["reason"], later["reason"]) == ("ok", "already_redeemed")
+    assert handed["voucher"] == later["voucher"]
+    assert handed["voucher"]["item"]["photo_url"] == f"/exchange/items/{towel.id}/photo"
+    assert handed["voucher"]["resident"] == {"name": "张三", "phone": d.resident_a.masked_phone}
+    for shown in ("毛巾", 'class="desk-photo"', d.resident_a.masked_phone, "周管家", 'class="desk-undo"'):
+        assert shown in handed["html"], shown
+
+
 def test_hand_over_by_form_redirects_to_the_desk_with_undo(browse, shop):
     d = shop
     client = browse(d.steward_a)

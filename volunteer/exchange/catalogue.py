@@ -188,12 +188,11 @@ def add_stock(steward, item_id: int, quantity: int, *, kind: str, unit_id: int |
     if item is None or item.community_id not in desk_community_ids(steward):
         raise DomainError("not_found", _l("This item does not exist."), status=404)
     begin_write()
-    movement = stock.move(item_id, kind, stock=quantity, unit_id=unit_id, actor=steward, reason=note)
-    db.session.flush()
-    after = {"kind": kind, "quantity": quantity, "unit_id": unit_id, "note": note, "movement_id": movement.id}
+    movement_id = stock.move(item_id, kind, stock=quantity, unit_id=unit_id, actor=steward, reason=note)
+    after = {"kind": kind, "quantity": quantity, "unit_id": unit_id, "note": note, "movement_id": movement_id}
     audit(steward, f"exchange.{kind}", item, after=after)
     db.session.commit()
-    return movement
+    return db.session.get(StockMovement, movement_id)
 
 
 def _counts(counts: dict) -> dict[int, int]:

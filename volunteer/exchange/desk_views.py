@@ -6,7 +6,7 @@ was handed over, expired or cancelled, 404 for another community's voucher or an
 """
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_datetime, format_time
+from flask_babel import format_datetime, format_time, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -148,12 +148,15 @@ def _voucher_data(voucher: Voucher | None) -> dict | None:
 
 
 def _detailed(answer: desk.Answer) -> desk.Answer:
-    """The answer with the voucher's item, resident and steward loaded in one query instead of three."""
-    if answer.voucher_id is None:
+    """The answer with the voucher's item, resident and steward loaded in one query instead of three.
+
+    A hand-over's answer carries a desk.Card that has them already: nothing to load.
+    """
+    if not isinstance(answer.voucher, Voucher):
         return answer
     stmt = (
         select(Voucher)
-        .where(Voucher.id == answer.voucher_id)
+        .where(Voucher.id == answer.voucher.id)
         .options(joinedload(Voucher.item), joinedload(Voucher.user), joinedload(Voucher.redeemed_by))
     )
     return desk.Answer(answer.reason, answer.message, db.session.scalars(stmt).one())
@@ -163,21 +166,26 @@ def _can_hand_over(answer: desk.Answer) -> bool:
     return answer.ok and answer.voucher is not None and answer.voucher.state == "reserved"
 
 
-def _result(answer: desk.Answer, value: str, *, with_html: bool, undo_form=None, status: int | None = None):
-    """The answer to a scan or a hand-over, as JSON for the script or as a page."""
-    status = status or STATUS[answer.reason]
-    answer = _detailed(answer)
-    context = {
+def _panel(answer: desk.Answer, value: str, undo_form=None) -> dict:
+    """What the result panel shows besides the answer: the forms for the steward's next step."""
+    return {
         "answer": answer,
         # After a hand-over the answer is ok too, but there is nothing left to hand over.
         "handover_form": HandOverForm(formdata=None, value=value) if _can_hand_over(answer) else None,
         "undo_form": undo_form or (UndoForm(formdata=None) if can_undo(answer.voucher) else None),
     }
+
+
+def _result(answer: desk.Answer, value: str, *, with_html: bool, undo_form=None, status: int | None = None):
+    """The answer to a scan or a hand-over, as JSON for the script or as a page (forms only built for a page)."""
+    status = status or STATUS[answer.reason]
+    answer = _detailed(answer)
     if not _json_wanted():
-        return page("exchange/desk_result.html", status, form=ScanForm(formdata=None), **context)
+        panel = _panel(answer, value, undo_form)
+        return page("exchange/desk_result.html", status, form=ScanForm(formdata=None), **panel)
     payload = {"reason": answer.reason, "message": str(answer.message), "voucher": _voucher_data(answer.voucher)}
     if with_html:
-        payload["html"] = page("exchange/_desk_result.html", **context)[0]
+        payload["html"] = page("exchange/_desk_result.html", **_panel(answer, value, undo_form))[0]
     return jsonify(ANSWER_SCHEMA.dump(payload)), status
 
 
@@ -223,6 +231,7 @@ def desk_scan():
 @bp.post("/desk/handover")
 def desk_handover():
     _desk_ids()
+    get_locale()  # chosen now, from the loaded user: after the hand-over's commit it would load the user again
     if request.is_json:
         value, with_html = _json_value()
     else:
