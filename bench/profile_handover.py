@@ -49,12 +49,31 @@ def _csrf(page: str) -> str:
     return next(group for group in found.groups() if group)
 
 
+def add_yardsticks(app) -> None:
+    """Two JSON endpoints on the real app that do nothing of their own: what a request costs before the desk's work."""
+    from flask import jsonify
+    from flask_babel import lazy_gettext as _l
+    from flask_login import current_user
+
+    from volunteer.exchange.access import desk_community_ids
+
+    @app.post("/_bench/nothing")
+    def nothing():  # Flask, the session cookie, CSRF, the app's hooks
+        return jsonify(reason="ok")
+
+    @app.post("/_bench/steward")
+    def steward():  # ... and the logged-in user (Flask-Login's loader), the locale and one translated message
+        return jsonify(reason="ok" if desk_community_ids(current_user) else "no", message=str(_l("Handed over.")))
+
+
 def steward_client(url: str, secret: str, world: seed.World):
     """A test client of the app as gunicorn serves it, logged in as the steward through the login form."""
     os.environ.update(app_env(url, secret))
     from volunteer import create_app
 
-    client = create_app().test_client()
+    app = create_app()
+    add_yardsticks(app)
+    client = app.test_client()
     form = {"phone": world.steward_phone, "password": seed.PASSWORD, "csrf_token": _csrf(client.get("/login").text)}
     if client.post("/login", data=form).status_code not in (302, 303):
         raise RuntimeError("the steward could not log in")
@@ -96,18 +115,24 @@ def measure(args) -> str:
         def ping(value):
             bare.post("/ping", json={"value": value})
 
+        def yardstick(path):
+            return lambda value: client.post(path, json={"value": value}, headers=headers)
+
         values = [secrets.token_urlsafe(40) for _ in range(WARM_UP + args.requests)]  # as long as a voucher token
-        cpu_ms(hand_over, tokens[:WARM_UP])
-        cpu_ms(ping, values[:WARM_UP])
+        sticks = {"nothing": yardstick("/_bench/nothing"), "steward": yardstick("/_bench/steward"), "bare": ping}
+        for send in (hand_over, *sticks.values()):
+            cpu_ms(send, (tokens if send is hand_over else values)[:WARM_UP])
         handed = cpu_ms(hand_over, tokens[WARM_UP : WARM_UP + args.requests])
-        bare_ms = cpu_ms(ping, values[WARM_UP:])
+        spent = {name: cpu_ms(send, values[WARM_UP:]) for name, send in sticks.items()}
         profile = profiled(hand_over, tokens[WARM_UP + args.requests :], args.top) if args.profile else ""
         books = seed.books(app)
     lines = [
         f"in-process CPU per request · {args.db} · test client, production settings · {args.requests} requests each",
-        f"  hand-over (POST /exchange/desk/handover, JSON): {handed:.2f} ms",
-        f"  bare endpoint (bare_app POST /ping):            {bare_ms:.2f} ms",
-        f"  bare ÷ hand-over: {bare_ms / handed:.2f} (under gunicorn both also pay the server, client and kernel)",
+        f"  hand-over (POST /exchange/desk/handover, JSON):          {handed:.2f} ms",
+        f"  the app, a steward's JSON POST answering one message:    {spent['steward']:.2f} ms",
+        f"  the app, a JSON POST that reads neither user nor locale: {spent['nothing']:.2f} ms",
+        f"  bare endpoint (bare_app POST /ping):                     {spent['bare']:.2f} ms",
+        f"  bare ÷ hand-over: {spent['bare'] / handed:.2f} (under gunicorn both also pay the server and the client)",
         f"books after the run: {books}",
     ]
     if profile:

@@ -1,4 +1,4 @@
-"""The exchange benchmark runs end to end on a tiny load and reports zero errors (no timing is asserted)."""
+"""The exchange benchmark and its in-process profile run end to end on a tiny load with zero errors (no timing)."""
 
 import json
 import os
@@ -28,3 +28,13 @@ def test_twenty_hand_overs_run_with_zero_errors(app, tmp_path):
     assert figures["one"]["data"] >= 5 and figures["request"]["total"] >= figures["one"]["data"]
     assert [t["pass"] for t in figures["targets"]][-1] is True  # zero errors
     assert "targets" in done.stdout and "hand-overs/s ÷ bare/s" in done.stdout
+
+
+def test_the_in_process_profile_runs_and_leaves_the_books_balanced(app):
+    command = [sys.executable, "bench/profile_handover.py", "--requests", "5", "--profile", "5", "--top", "5"]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        command += ["--db", "postgresql", "--pg-url", os.environ["DATABASE_URL"]]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    assert "hand-over (POST /exchange/desk/handover, JSON):" in done.stdout and "cProfile of 5" in done.stdout
+    assert "{'ledger_mismatches': 0, 'items_off': 0, 'vouchers': {'redeemed': 30}}" in done.stdout
