@@ -44,3 +44,8 @@ def aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
+
+
+def one_of(column: str, values) -> str:
+    """A CHECK constraint's text: `column` holds one of `values` (strings)."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.models import TimestampMixin, utcnow
+from ..core.models import TimestampMixin, one_of, utcnow
 from ..extensions import db
 
 CATEGORIES = ("grain_oil", "daily", "cleaning", "stationery", "service", "other")
@@ -21,10 +21,6 @@ MOVEMENT_KINDS = ("donation", "restock", "reserve", "release", "handover", "undo
 VOUCHER_STATES = ("reserved", "redeemed", "cancelled", "expired")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed at the desk
 CODE_LENGTH = 8
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class ExchangeSettings(TimestampMixin, db.Model):
@@ -42,13 +38,13 @@ class Item(TimestampMixin, db.Model):
     __tablename__ = "exchange_items"
     __table_args__ = (
         UniqueConstraint("community_id", "name"),
-        CheckConstraint(_in("category", CATEGORIES), name="category"),
+        CheckConstraint(one_of("category", CATEGORIES), name="category"),
         CheckConstraint("price > 0", name="price"),
         CheckConstraint("stock >= 0", name="stock"),
         CheckConstraint("reserved >= 0", name="reserved"),
         CheckConstraint("issued >= 0", name="issued"),
         CheckConstraint("per_person_limit IS NULL OR per_person_limit > 0", name="limit"),
-        CheckConstraint(_in("limit_period", LIMIT_PERIODS), name="limit_period"),
+        CheckConstraint(one_of("limit_period", LIMIT_PERIODS), name="limit_period"),
         CheckConstraint(
             "available_until IS NULL OR available_from IS NULL OR available_until >= available_from", name="window"
         ),
@@ -85,7 +81,7 @@ class StockMovement(db.Model):
 
     __tablename__ = "exchange_stock_movements"
     __table_args__ = (
-        CheckConstraint(_in("kind", MOVEMENT_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", MOVEMENT_KINDS), name="kind"),
         CheckConstraint("stock_delta <> 0 OR reserved_delta <> 0 OR issued_delta <> 0", name="nonzero"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,7 +109,7 @@ class Voucher(TimestampMixin, db.Model):
 
     __tablename__ = "exchange_vouchers"
     __table_args__ = (
-        CheckConstraint(_in("state", VOUCHER_STATES), name="state"),
+        CheckConstraint(one_of("state", VOUCHER_STATES), name="state"),
         CheckConstraint("price > 0", name="price"),
         CheckConstraint("(state = 'redeemed') = (redeemed_at IS NOT NULL)", name="redeemed_at"),
     )

@@ -16,16 +16,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.models import TimestampMixin, utcnow
+from ..core.models import TimestampMixin, one_of, utcnow
 from ..extensions import db
 
 DOCUMENT_KINDS = ("letter", "certificate")
 EMAIL_STATES = ("queued", "sending", "sent", "failed")
 BATCH_STATES = ("running", "done", "failed")
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Document(TimestampMixin, db.Model):
@@ -37,7 +33,7 @@ class Document(TimestampMixin, db.Model):
 
     __tablename__ = "letter_documents"
     __table_args__ = (
-        CheckConstraint(_in("kind", DOCUMENT_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", DOCUMENT_KINDS), name="kind"),
         CheckConstraint("period_start <= period_end", name="period"),
         CheckConstraint("kind = 'certificate' OR unit_id IS NOT NULL", name="letter_unit"),
     )
@@ -82,7 +78,7 @@ class Email(TimestampMixin, db.Model):
 
     __tablename__ = "letter_emails"
     __table_args__ = (
-        CheckConstraint(_in("state", EMAIL_STATES), name="state"),
+        CheckConstraint(one_of("state", EMAIL_STATES), name="state"),
         CheckConstraint("attempts >= 0", name="attempts"),
         UniqueConstraint("document_id", "recipient"),  # never twice to the same address
     )
@@ -106,7 +102,7 @@ class LetterBatch(TimestampMixin, db.Model):
 
     __tablename__ = "letter_batches"
     __table_args__ = (
-        CheckConstraint(_in("state", BATCH_STATES), name="state"),
+        CheckConstraint(one_of("state", BATCH_STATES), name="state"),
         CheckConstraint("done <= total", name="progress"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

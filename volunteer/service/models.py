@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.models import TimestampMixin, utcnow
+from ..core.models import TimestampMixin, one_of, utcnow
 from ..extensions import db
 
 TARGET = 12  # services a year in the assigned community: the "12" of 1112
@@ -27,10 +27,6 @@ NEED_STATES = ("open", "ordered", "declined", "withdrawn")
 # open -> taken (all places filled) -> done -> confirmed | disputed -> confirmed | closed; open/taken -> cancelled
 ORDER_STATES = ("open", "taken", "done", "confirmed", "disputed", "cancelled", "closed")
 MAX_MINUTES = 24 * 60
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class ServicePolicy(TimestampMixin, db.Model):
@@ -51,7 +47,7 @@ class Resource(TimestampMixin, db.Model):
     """What a unit offers the community (资源清单): a venue, goods or a skill."""
 
     __tablename__ = "service_resources"
-    __table_args__ = (CheckConstraint(_in("kind", RESOURCE_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", RESOURCE_KINDS), name="kind"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
@@ -71,7 +67,7 @@ class Project(TimestampMixin, db.Model):
 
     __tablename__ = "service_projects"
     __table_args__ = (
-        CheckConstraint(_in("kind", PROJECT_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", PROJECT_KINDS), name="kind"),
         CheckConstraint("capacity > 0", name="capacity"),
         CheckConstraint("claimed >= 0 AND claimed <= capacity", name="claimed"),
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="period"),
@@ -114,7 +110,7 @@ class Activity(TimestampMixin, db.Model):
 
     __tablename__ = "service_activities"
     __table_args__ = (
-        CheckConstraint(_in("category", CATEGORIES), name="category"),
+        CheckConstraint(one_of("category", CATEGORIES), name="category"),
         CheckConstraint("ends_at > starts_at", name="times"),
         CheckConstraint("places > 0", name="places"),
         CheckConstraint("taken >= 0 AND taken <= places", name="taken"),
@@ -150,8 +146,8 @@ class Signup(db.Model):
     __tablename__ = "service_signups"
     __table_args__ = (
         UniqueConstraint("activity_id", "volunteer_id"),
-        CheckConstraint(_in("state", SIGNUP_STATES), name="state"),
-        CheckConstraint(f"checkin_method IS NULL OR {_in('checkin_method', CHECKIN_METHODS)}", name="method"),
+        CheckConstraint(one_of("state", SIGNUP_STATES), name="state"),
+        CheckConstraint(f"checkin_method IS NULL OR {one_of('checkin_method', CHECKIN_METHODS)}", name="method"),
         CheckConstraint("checked_out_at IS NULL OR checked_in_at IS NOT NULL", name="out_after_in"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,8 +172,8 @@ class Need(TimestampMixin, db.Model):
 
     __tablename__ = "service_needs"
     __table_args__ = (
-        CheckConstraint(_in("category", CATEGORIES), name="category"),
-        CheckConstraint(_in("state", NEED_STATES), name="state"),
+        CheckConstraint(one_of("category", CATEGORIES), name="category"),
+        CheckConstraint(one_of("state", NEED_STATES), name="state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
@@ -200,8 +196,8 @@ class Order(TimestampMixin, db.Model):
 
     __tablename__ = "service_orders"
     __table_args__ = (
-        CheckConstraint(_in("category", CATEGORIES), name="category"),
-        CheckConstraint(_in("state", ORDER_STATES), name="state"),
+        CheckConstraint(one_of("category", CATEGORIES), name="category"),
+        CheckConstraint(one_of("state", ORDER_STATES), name="state"),
         CheckConstraint("places BETWEEN 1 AND 10", name="places"),
         CheckConstraint("taken >= 0 AND taken <= places", name="taken"),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
@@ -261,9 +257,9 @@ class ServiceRecord(TimestampMixin, db.Model):
 
     __tablename__ = "service_records"
     __table_args__ = (
-        CheckConstraint(_in("kind", RECORD_KINDS), name="kind"),
-        CheckConstraint(_in("source", RECORD_SOURCES), name="source"),
-        CheckConstraint(_in("status", RECORD_STATES), name="status"),
+        CheckConstraint(one_of("kind", RECORD_KINDS), name="kind"),
+        CheckConstraint(one_of("source", RECORD_SOURCES), name="source"),
+        CheckConstraint(one_of("status", RECORD_STATES), name="status"),
         CheckConstraint(f"minutes BETWEEN 1 AND {MAX_MINUTES}", name="minutes"),
         CheckConstraint("(status = 'verified') = (earn_entry_id IS NOT NULL)", name="earned_when_verified"),
         UniqueConstraint("order_id", "volunteer_id"),
