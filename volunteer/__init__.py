@@ -2,6 +2,7 @@
 
 import os
 
+from babel import Locale
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -45,13 +46,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-def _select_locale():
+# Parsed once: Flask-Babel parses a returned string on every request, which costs a scan of Babel's locale list.
+_LOCALES = {code: Locale.parse(code) for code in ("zh_CN", "en")}
+
+
+def _select_locale() -> Locale:
     if not has_request_context():  # CLI commands and workers speak the default language
-        return "zh_CN"
+        return _LOCALES["zh_CN"]
     lang = session.get("lang")
     if lang is None and current_user and current_user.is_authenticated:
         lang = current_user.locale
-    return lang if lang in ("zh_CN", "en") else "zh_CN"
+    return _LOCALES.get(lang, _LOCALES["zh_CN"])
 
 
 def _init_extensions(app: Flask) -> None:
