@@ -1,9 +1,14 @@
-"""The job queue (huey) that sends the outbox and writes letter batches.
+"""The job queue (huey) that sends the outbox and writes letter batches, and runs the housekeeping.
 
 QUEUE_URL picks the storage: sqlite:///path (the embedded default), redis://host:port/db for
 production, or memory:// (tests drain it themselves with `run_pending`). Every task runs in an
 app context. The outbox rows, not the queue, are the record of what must be sent: if a task is
 lost (a crash between commit and enqueue), `sweep` finds the row and enqueues it again.
+
+The same worker runs the periodic housekeeping that must not wait for someone to set up cron:
+forgotten check-outs and week-old orders every five minutes, expired vouchers and points every
+hour. Each job
+is idempotent, so the CLI commands stay safe to run beside it.
 """
 
 from flask import Flask, current_app
@@ -50,6 +55,8 @@ class Queue:
             with app.app_context():
                 return self.sweep()
 
+        self.close_overdue, self.expire_points = _housekeeping(huey, app)
+
         @huey.on_startup()
         def _fresh_connections():
             # A forked worker process must not share the parent's database connections.
@@ -87,6 +94,26 @@ class Queue:
             self.huey.execute(task)
             count += 1
         return count
+
+
+def _housekeeping(huey, app: Flask):
+    from ..core.models import local_today
+    from ..exchange.vouchers import expire_due
+    from ..ledger.expiry import expire_all
+    from ..service.activities import close_forgotten
+    from ..service.orders import auto_confirm
+
+    @huey.periodic_task(crontab(minute="*/5"), name="service.close_overdue")
+    def close_overdue():
+        with app.app_context():
+            return close_forgotten(), auto_confirm()
+
+    @huey.periodic_task(crontab(minute="7"), name="exchange_and_points.expire")
+    def expire_points():  # hourly, so a worker that was down at midnight catches up within the hour
+        with app.app_context():
+            return expire_due(), expire_all(local_today())
+
+    return close_overdue, expire_points
 
 
 def init_app(app: Flask) -> None:

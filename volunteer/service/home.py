@@ -1,4 +1,4 @@
-"""The volunteer's part of the home page: 1112 progress, recent services, signed-up activities, open orders."""
+"""The volunteer's part of the home page: 1112 progress, recent services, activities, orders."""
 
 from flask import url_for
 from sqlalchemy import select
@@ -7,10 +7,18 @@ from ..core.models import local_today, utcnow
 from ..extensions import db
 from . import tracker
 from .access import volunteer_community_ids
-from .models import Activity, Order, ServiceRecord, Signup
+from .models import Activity, Order, OrderTake, ServiceRecord, Signup
 
 SHOWN = 5
-KEYS = ("service_progress", "service_recent", "service_upcoming", "service_orders", "service_links")
+KEYS = (
+    "service_progress",
+    "service_recent",
+    "service_upcoming",
+    "service_open_activities",
+    "service_taken",
+    "service_orders",
+    "service_links",
+)
 
 
 def service_home(user) -> dict:
@@ -23,6 +31,8 @@ def service_home(user) -> dict:
         "service_progress": tracker.progress(user, today.year, today),
         "service_recent": _recent(user),
         "service_upcoming": _upcoming(user),
+        "service_open_activities": _open_activities(user, ids),
+        "service_taken": _taken_orders(user),
         "service_orders": _open_orders(ids),
         "service_links": {
             "trail": url_for("service.trail"),
@@ -55,6 +65,36 @@ def _upcoming(user) -> list[Signup]:
             Activity.ends_at > utcnow(),
         )
         .order_by(Activity.starts_at, Activity.id)
+        .limit(SHOWN)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _open_activities(user, community_ids) -> list[Activity]:
+    """The community's next activities with a free place that the volunteer has not signed up for."""
+    mine = select(Signup.activity_id).where(Signup.volunteer_id == user.id)
+    stmt = (
+        select(Activity)
+        .where(
+            Activity.community_id.in_(community_ids),
+            Activity.state == "open",
+            Activity.starts_at > utcnow(),
+            Activity.taken < Activity.places,
+            Activity.id.not_in(mine),
+        )
+        .order_by(Activity.starts_at, Activity.id)
+        .limit(SHOWN)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _taken_orders(user) -> list[Order]:
+    """Orders the volunteer took that are not finished: to do, or done and waiting for the resident."""
+    stmt = (
+        select(Order)
+        .join(OrderTake, OrderTake.order_id == Order.id)
+        .where(OrderTake.volunteer_id == user.id, Order.state.in_(("open", "taken", "done", "disputed")))
+        .order_by(Order.created_at.desc(), Order.id.desc())
         .limit(SHOWN)
     )
     return list(db.session.scalars(stmt))
