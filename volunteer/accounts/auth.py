@@ -1,8 +1,11 @@
 """Password hashing (argon2) and the Flask-Login user loader."""
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -35,15 +38,21 @@ def dummy_verify(password: str) -> None:
     verify_password(_DUMMY[key], password)
 
 
-def load_user(session_id: str):
+@cache
+def _user_with_roles():
+    """Built once: every request loads its user, and Session.get would build the query and its options anew."""
     from .models import User
 
+    # Roles in the same query: nearly every page asks what the user may do.
+    return select(User).options(joinedload(User.roles)).where(User.id == bindparam("id"))
+
+
+def load_user(session_id: str):
     try:
         user_id, version = (int(part) for part in session_id.split(":", 1))
     except (ValueError, AttributeError):
         return None
-    # Roles in the same query: nearly every page asks what the user may do.
-    user = db.session.get(User, user_id, options=[joinedload(User.roles)])
+    user = db.session.execute(_user_with_roles(), {"id": user_id}).unique().scalar_one_or_none()
     if user is None or user.session_version != version or not user.active:
         return None
     return user
