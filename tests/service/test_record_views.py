@@ -344,3 +344,88 @@ def test_menu_links_per_role(district, browse):
     assert "Tracker" in organiser and "Verify services" not in organiser
     resident = text(browse(d.resident_a).get("/"))
     assert "Verify services" not in resident and "My service trail" not in resident
+
+
+# --- no one decides on their own service ----------------------------------------------------------
+
+
+def _own_record(d):
+    """steward_a also volunteers in community a and reported a service of their own."""
+    factories.grant(d.steward_a, "volunteer", community_=d.a)
+    return records.report_own(d.steward_a, d.a.id, day=local_today(), minutes=90, description="我自己的服务")
+
+
+def test_own_record_shows_no_actions_and_forged_posts_are_refused(district, browse):
+    d = district
+    row = _own_record(d)
+    steward = browse(d.steward_a)
+    page = text(steward.get(f"/service/records/{row.id}"))
+    assert "我自己的服务" in page and "data-own-record" in page
+    for action in ("verify", "reject", "correct", "unverify"):
+        assert f"/service/records/{row.id}/{action}" not in page
+    for action, data in [
+        ("verify", {}),
+        ("reject", {"reason": "无证明"}),
+        ("correct", {"hours": "3", "reason": "多算"}),
+    ]:
+        response = steward.post(f"/service/records/{row.id}/{action}", data=data)
+        assert response.status_code == 403, action
+        assert "cannot decide on your own service" in text(response)
+        assert f"/service/records/{row.id}/{action}" not in text(response)  # still no form
+    row = fresh(row.id)
+    assert (row.status, row.minutes, row.points, row.corrected_at) == ("pending", 90, None, None)
+    assert entries(row.id) == [] and balance(d.steward_a, d.a) == 0
+
+    records.verify(d.admin_a, row.id)  # someone else verifies it
+    refused = steward.post(f"/service/records/{row.id}/unverify", data={"reason": "复核"})
+    assert refused.status_code == 403 and "cannot decide on your own service" in text(refused)
+    assert fresh(row.id).status == "verified" and entries(row.id, "reversal") == []
+
+
+def test_queue_leaves_own_records_unticked_and_bulk_skips_them(district, browse):
+    d = district
+    own = _own_record(d)
+    theirs = sf.record(d.member_a, d.a)
+    steward = browse(d.steward_a)
+    queue = text(steward.get("/service/records"))
+    assert f'value="{theirs.id}"' in queue and f'value="{own.id}"' not in queue
+    assert "我自己的服务" in queue and "another steward verifies it" in queue
+    assert "Verify services (1)" in queue  # the menu counts what this steward can decide
+    assert "Verify services (2)" in text(browse(d.admin_a).get("/"))
+    response = steward.post("/service/records/verify", data={"ids": [own.id, theirs.id]})
+    assert response.status_code == 303
+    message = text(steward.get(response.headers["Location"]))
+    assert "Verified 1, skipped 1." in message and "1 of them is your own service" in message
+    assert fresh(own.id).status == "pending" and entries(own.id) == []
+    assert fresh(theirs.id).status == "verified"
+
+
+def test_entering_a_service_for_oneself_points_to_reporting_it(district, browse):
+    d = district
+    factories.grant(d.steward_a, "volunteer", community_=d.a)
+    data = {"served_on": local_today().isoformat(), "hours": "2", "kind": "other", "description": "自己录入"}
+    response = browse(d.steward_a).post(
+        "/service/records/enter", data=dict(data, phone=d.steward_a.phone, community=d.a.id)
+    )
+    assert response.status_code == 400 and "Report a service" in text(response)
+    assert db.session.scalar(select(func.count(ServiceRecord.id))) == 0
+
+
+# --- checked and entered hours on the record page -------------------------------------------------
+
+
+def test_record_page_says_who_corrected_checked_hours(district, browse):
+    d = district
+    row = sf.record(d.member_a, d.a, source="qr", kind="activity", minutes=90, needs_review=True)
+    member = browse(d.member_a)
+    assert 'data-counts-as="checked"' in text(member.get(f"/service/records/{row.id}"))
+    steward = browse(d.steward_a)
+    response = steward.post(f"/service/records/{row.id}/correct", data={"hours": "1", "reason": "忘记签退"})
+    assert response.status_code == 303
+    page = text(member.get(f"/service/records/{row.id}"))
+    assert 'data-counts-as="entered"' in page and "Needs review" not in page
+    assert "Corrected by 周管家 on " in page and "was 1.5 h checked." in page
+    entered = sf.record(d.member_a, d.a, source="self", minutes=90)
+    steward.post(f"/service/records/{entered.id}/correct", data={"hours": "1", "reason": "少报"})
+    page = text(member.get(f"/service/records/{entered.id}"))
+    assert "Corrected by 周管家 on " in page and "h checked" not in page

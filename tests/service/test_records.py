@@ -304,14 +304,14 @@ def test_verify_many_verifies_only_pending_records_the_steward_may_verify(distri
     verified = sf.record(district.member_a, district.a, minutes=60)
     records.verify(district.steward_a, verified.id)
     ids = [r.id for r in mine] + [foreign.id, rejected.id, verified.id, 10**6, mine[0].id]
-    assert records.verify_many(district.steward_a, ids + ["7", None]) == (3, 4)
+    assert records.verify_many(district.steward_a, ids + ["7", None]) == (3, 4, 0)
     for r in mine:
         assert sf.fresh(ServiceRecord, r.id).status == "verified" and len(sf.earn_entries(r.id)) == 1
     assert sf.fresh(ServiceRecord, foreign.id).status == "pending" and sf.earn_entries(foreign.id) == []
     assert sf.fresh(ServiceRecord, rejected.id).status == "rejected" and len(sf.earn_entries(verified.id)) == 1
     assert sf.balance(district.member_a, district.a) == 4 * 15
-    assert records.verify_many(district.steward_a, ids) == (0, 7)
-    assert records.verify_many(district.steward_a, []) == (0, 0)
+    assert records.verify_many(district.steward_a, ids) == (0, 7, 0)
+    assert records.verify_many(district.steward_a, []) == (0, 0, 0)
     assert sf.balance(district.member_a, district.a) == 60
 
 
@@ -362,6 +362,120 @@ def test_an_earn_with_the_records_key_already_written_is_not_written_again(distr
     assert len(sf.earn_entries(record.id)) == 1 and sf.balance(district.member_a, district.a) == 15
     assert sf.fresh(ServiceRecord, record.id).status == "verified"
     assert db.session.get(PointsAccount, account.id).balance == 15
+
+
+# --- checked and entered hours ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("source", "checked"), [("qr", True), ("order", True), ("self", False), ("steward", False)])
+def test_hours_are_checked_when_the_system_measured_them(district, source, checked):
+    record = sf.record(district.member_a, district.a, source=source)
+    assert record.is_checked is checked
+    found = db.session.scalars(select(ServiceRecord.id).where(ServiceRecord.is_checked)).all()
+    assert (record.id in found) is checked  # the SQL side of the rule agrees
+
+
+def test_correcting_checked_hours_makes_them_entered_and_keeps_the_first_minutes(district, points_rule):
+    record = sf.record(district.member_a, district.a, source="qr", minutes=90, needs_review=True)
+    records.verify(district.steward_a, record.id)
+    records.correct_minutes(district.steward_a, record.id, 60, "忘记签退")
+    row = sf.fresh(ServiceRecord, record.id)
+    assert (row.minutes, row.checked_minutes, row.corrected_by_id) == (60, 90, district.steward_a.id)
+    assert row.corrected_at is not None and not row.is_checked and row.status == "verified"
+    other = sf.steward(district.a)
+    records.correct_minutes(other, record.id, 45, "再次核对")
+    row = sf.fresh(ServiceRecord, record.id)
+    assert (row.minutes, row.checked_minutes, row.corrected_by_id) == (45, 90, other.id)  # the first stays
+    assert db.session.scalar(select(ServiceRecord.id).where(ServiceRecord.is_checked)) is None
+
+
+def test_correcting_entered_hours_keeps_no_checked_minutes(district):
+    record = sf.record(district.member_a, district.a, source="self", minutes=90)
+    records.correct_minutes(district.steward_a, record.id, 60, "少报")
+    row = sf.fresh(ServiceRecord, record.id)
+    assert (row.minutes, row.checked_minutes, row.corrected_by_id) == (60, None, district.steward_a.id)
+
+
+# --- no one decides on their own service ----------------------------------------------------------
+
+
+@pytest.fixture
+def steward_volunteer(district):
+    """steward_a also volunteers in community a: they may decide on others' services, not their own."""
+    factories.grant(district.steward_a, Role.VOLUNTEER, community_=district.a)
+    return district.steward_a
+
+
+def _unchanged(record_id, status="pending", points=None, entries=0):
+    row = sf.fresh(ServiceRecord, record_id)
+    assert (row.status, row.points, row.minutes, row.corrected_at) == (status, points, 90, None)
+    assert len(sf.earn_entries(record_id)) == entries
+
+
+def test_a_steward_cannot_decide_on_their_own_service(district, points_rule, steward_volunteer):
+    me = steward_volunteer
+    own = records.report_own(me, district.a.id, day=local_today(), minutes=90, description="自己的服务")
+    sf.refused("own_record", records.verify, me, own.id)
+    sf.refused("own_record", records.reject, me, own.id, "无证明")
+    sf.refused("own_record", records.correct_minutes, me, own.id, 60, "少报")
+    _unchanged(own.id)
+    assert sf.count(LedgerEntry) == 0 and sf.balance(me, district.a) == 0
+
+    other = sf.steward(district.a)
+    records.verify(other, own.id)  # another steward does
+    sf.refused("own_record", records.unverify, me, own.id, "复核")
+    sf.refused("own_record", records.correct_minutes, me, own.id, 60, "少报")
+    _unchanged(own.id, "verified", 21, 1)
+    assert sf.balance(me, district.a) == 21
+
+    theirs = sf.record(district.member_a, district.a)
+    records.verify(me, theirs.id)  # others' services: as before
+    assert sf.fresh(ServiceRecord, theirs.id).status == "verified"
+
+
+def test_entering_a_service_for_oneself_is_refused(district, steward_volunteer):
+    err = sf.refused(
+        "own_record",
+        records.enter_for,
+        steward_volunteer,
+        steward_volunteer,
+        district.a.id,
+        day=local_today(),
+        minutes=60,
+        kind="other",
+        description="自己录入",
+    )
+    assert "Report a service" in str(err.message)
+    assert sf.count(ServiceRecord) == 0
+
+
+def test_bulk_verification_skips_own_records_and_counts_them(district, points_rule, steward_volunteer):
+    me = steward_volunteer
+    own = [sf.record(me, district.a).id for _ in range(2)]
+    theirs = [sf.record(district.member_a, district.a).id for _ in range(3)]
+    foreign = sf.record(district.member_b, district.b).id
+    result = records.verify_many(me, own + theirs + [foreign])
+    assert result == records.Bulk(done=3, skipped=3, own=2)
+    for record_id in own:
+        _unchanged(record_id)
+    assert all(sf.fresh(ServiceRecord, i).status == "verified" for i in theirs)
+    assert sf.balance(me, district.a) == 0 and sf.balance(district.member_a, district.a) == 3 * 21
+    assert records.verify_many(me, own) == (0, 2, 2)
+
+
+# --- needs review ---------------------------------------------------------------------------------
+
+
+def test_a_stewards_decision_clears_needs_review(district):
+    single, bulk, rejected = (sf.record(district.member_a, district.a, source="qr", needs_review=True) for _ in "abc")
+    records.verify(district.steward_a, single.id)
+    records.verify_many(district.steward_a, [bulk.id])
+    records.reject(district.steward_a, rejected.id, "未到场")
+    for record_id in (single.id, bulk.id, rejected.id):
+        assert sf.fresh(ServiceRecord, record_id).needs_review is False
+    pending = sf.record(district.member_a, district.a, needs_review=True)
+    sf.refused("forbidden", records.verify, district.steward_b, pending.id)
+    assert sf.fresh(ServiceRecord, pending.id).needs_review is True  # a refusal leaves it
 
 
 # --- random sequences on one record ---------------------------------------------------------------

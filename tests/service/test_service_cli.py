@@ -58,7 +58,7 @@ def test_ledger_verify_is_clean_after_verifying_the_records_the_job_made(app, di
     overdue(district)
     run(app, "service", "close-overdue")
     pending = db.session.scalars(db.select(ServiceRecord.id).where(ServiceRecord.status == "pending")).all()
-    assert records.verify_many(district.steward_a, pending) == (2, 0)
+    assert records.verify_many(district.steward_a, pending) == (2, 0, 0)
     records.unverify(district.steward_a, pending[0], "复核")
     result = run(app, "ledger", "verify")
     assert result.exit_code == 0 and "ledger ok" in result.output

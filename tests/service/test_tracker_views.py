@@ -96,9 +96,10 @@ def test_csv_has_bom_header_and_only_the_viewers_rows(district, browse):
     lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert lines[0][:5] == ["Name", "Phone", "Unit", "Community", "Verified"]
     assert len(lines) == 2
-    name, phone, unit, community, done, target, pending, hours, _status = lines[1]
+    assert lines[0][7:10] == ["Hours", "Checked hours", "Entered hours"]
+    name, phone, unit, community, done, target, pending, hours, checked, entered, _status = lines[1]
     assert (name, unit, community) == ("王党员", "东城供电局", "东一社区")
-    assert (done, target, pending, hours) == ("2", "12", "0", "3.0")
+    assert (done, target, pending, hours, checked, entered) == ("2", "12", "0", "3.0", "0.0", "3.0")
     assert phone != d.member_a.phone and "****" in phone
     organiser = browse(d.organiser_a).get(f"/service/tracker.csv?community={d.b.id}")
     rows = list(csv.reader(io.StringIO(organiser.data.decode("utf-8-sig"))))[1:]
@@ -135,3 +136,63 @@ def test_member_trail_for_stewards_only_of_their_communities(district, browse):
     assert browse(d.steward_a).get(f"/service/members/{d.resident_a.id}/trail").status_code == 404
     assert browse(d.steward_a).get("/service/members/999999/trail").status_code == 404
     assert browse(d.member_b).get(f"/service/members/{d.member_a.id}/trail").status_code == 403
+
+
+# --- checked and entered hours ---------------------------------------------------------------------
+
+
+def four_sources(d):
+    """member_a, verified: QR 1 h and an order 2 h (checked), self-reported 0.5 h and steward-entered 1.5 h."""
+    rows = {
+        "qr": sf.record(d.member_a, d.a, source="qr", kind="activity", minutes=60),
+        "order": sf.record(d.member_a, d.a, source="order", kind="order", minutes=120),
+        "self": sf.record(d.member_a, d.a, source="self", minutes=30),
+        "steward": sf.record(d.member_a, d.a, source="steward", minutes=90),
+    }
+    for row in rows.values():
+        records.verify(d.steward_a, row.id)
+    # Counted in neither: waiting or rejected.
+    sf.record(d.member_a, d.a, source="qr", kind="activity", minutes=600)
+    sf.record(d.member_a, d.a, source="order", kind="order", minutes=300, status="rejected", reject_reason="无")
+    return rows
+
+
+def split_of(page: str, member_id: int) -> tuple[str, str, str]:
+    """(hours, checked, entered) in the member's tracker row."""
+    row = page.split(f'data-member="{member_id}"', 1)[1].split("</tr>", 1)[0]
+
+    def value(attr):
+        return row.split(attr + ">", 1)[1].split("<", 1)[0]
+
+    return value("data-hours"), value("data-checked-hours"), value("data-entered-hours")
+
+
+def csv_split(client) -> tuple[str, str, str]:
+    lines = list(csv.reader(io.StringIO(client.get("/service/tracker.csv").data.decode("utf-8-sig"))))
+    header, [row] = lines[0], lines[1:]
+    return tuple(row[header.index(name)] for name in ("Hours", "Checked hours", "Entered hours"))
+
+
+def test_tracker_page_and_csv_tell_checked_from_entered_hours(district, browse):
+    d = district
+    four_sources(d)
+    steward = browse(d.steward_a)
+    page = text(steward.get("/service/tracker"))
+    assert "4/12" in page and split_of(page, d.member_a.id) == ("5.0", "3.0", "2.0")
+    assert csv_split(steward) == ("5.0", "3.0", "2.0")
+    trail = text(browse(d.member_a).get("/service/trail"))
+    assert 'data-total="hours">5.0<' in trail
+    assert 'data-total="checked_hours">3.0<' in trail and 'data-total="entered_hours">2.0<' in trail
+
+
+def test_correcting_a_qr_record_moves_its_hours_to_entered(district, browse):
+    d = district
+    rows = four_sources(d)
+    records.correct_minutes(d.steward_a, rows["qr"].id, 90, "忘记签退")
+    steward = browse(d.steward_a)
+    assert split_of(text(steward.get("/service/tracker")), d.member_a.id) == ("5.5", "2.0", "3.5")
+    assert csv_split(steward) == ("5.5", "2.0", "3.5")
+    trail = text(steward.get(f"/service/members/{d.member_a.id}/trail"))
+    assert 'data-total="checked_hours">2.0<' in trail and 'data-total="entered_hours">3.5<' in trail
+    [row] = tracker.rows(local_today().year, local_today(), community_ids={d.a.id})
+    assert (row.minutes, row.checked_minutes, row.checked_hours, row.entered_hours) == (330, 120, 2.0, 3.5)

@@ -131,9 +131,13 @@ class ActivityPart:
             needs_review=forgot or minutes < 15,
         )
         if forgot and self.settled(day):  # the steward corrected the hours before verifying them
+            steward = self.stewards[community_id]
+            if row.source == "qr":  # as records.correct_minutes: measured minutes are kept
+                row.checked_minutes = minutes
             row.minutes, row.needs_review = max(30, minutes - rng.choice((30, 45, 60))), False
+            row.corrected_at, row.corrected_by_id = created, steward.id
             after = {"minutes": row.minutes, "reason": plans.CORRECT_REASON}
-            self.note(self.stewards[community_id], "service.record_correct", row, created, {"minutes": minutes}, after)
+            self.note(steward, "service.record_correct", row, created, {"minutes": minutes}, after)
         if self.settled(day):
             member.activities -= 1
 

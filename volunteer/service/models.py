@@ -6,7 +6,8 @@ the services, under a row lock, and the database refuses any value outside 0..ca
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import TimestampMixin, one_of, utcnow
@@ -20,6 +21,8 @@ RECORD_KINDS = ("activity", "order", "project", "other")
 # qr: checked in and out by QR or its code (or the steward scanned the member card);
 # order: a taken order the resident confirmed; self: reported by the volunteer; steward: entered by one.
 RECORD_SOURCES = ("qr", "order", "self", "steward")
+# Hours the system measured. They stay "checked" until a steward corrects them (records.is_checked).
+CHECKED_SOURCES = ("qr", "order")
 RECORD_STATES = ("pending", "verified", "rejected")
 SIGNUP_STATES = ("confirmed", "waiting", "cancelled")
 CHECKIN_METHODS = ("qr", "code", "card", "steward")
@@ -262,6 +265,11 @@ class ServiceRecord(TimestampMixin, db.Model):
         CheckConstraint(one_of("status", RECORD_STATES), name="status"),
         CheckConstraint(f"minutes BETWEEN 1 AND {MAX_MINUTES}", name="minutes"),
         CheckConstraint("(status = 'verified') = (earn_entry_id IS NOT NULL)", name="earned_when_verified"),
+        CheckConstraint("(corrected_at IS NULL) = (corrected_by_id IS NULL)", name="corrected_by"),
+        CheckConstraint(
+            f"checked_minutes IS NULL OR (corrected_at IS NOT NULL AND checked_minutes BETWEEN 1 AND {MAX_MINUTES})",
+            name="checked_minutes",
+        ),
         UniqueConstraint("order_id", "volunteer_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -286,11 +294,17 @@ class ServiceRecord(TimestampMixin, db.Model):
     points: Mapped[int | None] = mapped_column(Integer)
     earn_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
     verifications: Mapped[int] = mapped_column(Integer, default=0)
+    # Set by a steward's correction of the hours: the record no longer counts as checked. For a
+    # checked record the first correction keeps the measured minutes (later ones leave them).
+    corrected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    checked_minutes: Mapped[int | None] = mapped_column(Integer)
 
     community = relationship("Community")
     volunteer = relationship("User", foreign_keys=[volunteer_id])
     entered_by = relationship("User", foreign_keys=[entered_by_id])
     verified_by = relationship("User", foreign_keys=[verified_by_id])
+    corrected_by = relationship("User", foreign_keys=[corrected_by_id])
     activity = relationship("Activity")
     signup = relationship("Signup", back_populates="record")
     order = relationship("Order")
@@ -299,3 +313,14 @@ class ServiceRecord(TimestampMixin, db.Model):
     @property
     def hours(self) -> float:
         return round(self.minutes / 60, 1)
+
+    @hybrid_property
+    def is_checked(self) -> bool:
+        """Hours the system measured (QR, a confirmed order) that no steward has corrected since."""
+        return self.source in CHECKED_SOURCES and self.corrected_at is None
+
+    @is_checked.inplace.expression
+    @classmethod
+    def _is_checked_sql(cls):
+        # The same rule for reports that sum in SQL; keep the two in step.
+        return and_(cls.source.in_(CHECKED_SOURCES), cls.corrected_at.is_(None))

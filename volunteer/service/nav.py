@@ -16,11 +16,14 @@ def desk_community_ids(user) -> set[int]:
     return {r.community_id for r in user.roles if r.role in (Role.STEWARD, Role.ADMIN) and r.community_id}
 
 
-def pending_count(community_ids) -> int:
+def pending_count(user, community_ids) -> int:
+    """Records waiting for this steward: their own services wait for another steward."""
     if not community_ids:
         return 0
     stmt = select(func.count(ServiceRecord.id)).where(
-        ServiceRecord.community_id.in_(community_ids), ServiceRecord.status == "pending"
+        ServiceRecord.community_id.in_(community_ids),
+        ServiceRecord.status == "pending",
+        ServiceRecord.volunteer_id != user.id,
     )
     return db.session.scalar(stmt)
 
@@ -44,7 +47,7 @@ def _links(user) -> list[tuple[str, object]]:
         ]
     desk = desk_community_ids(user)
     if desk:
-        n = pending_count(desk)
+        n = pending_count(user, desk)
         wanted += [
             ("service.records", _l("Verify services (%(n)d)", n=n)),
             ("service.needs", _l("Needs")),

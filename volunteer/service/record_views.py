@@ -9,6 +9,7 @@ from decimal import Decimal
 from flask import abort, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -37,6 +38,7 @@ FIELD_OF = {
     "bad_project": "project",
     "bad_kind": "kind",
     "not_volunteer": "phone",
+    "own_record": "phone",  # entering for oneself
     "bad_reason": "reason",
     "photo_invalid": "photo",
     "photo_too_large": "photo",
@@ -190,7 +192,14 @@ def records_verify():
     if form.validate_on_submit():
         result = attempt(form, lambda: records.verify_many(current_user, form.ids.data))
         if result:
-            message = _("Verified %(done)d, skipped %(skipped)d.", done=result[0], skipped=result[1])
+            message = _("Verified %(done)d, skipped %(skipped)d.", done=result.done, skipped=result.skipped)
+            if result.own:
+                own = ngettext(
+                    "%(num)d of them is your own service: another steward verifies it.",
+                    "%(num)d of them are your own services: another steward verifies them.",
+                    result.own,
+                )
+                message = f"{message} {own}"
             args = {k: v for k, v in request.args.items() if k in QUEUE_ARGS and v}
             return done(message, url_for("service.records", **args))
     return _queue_page(form, 400)
@@ -215,8 +224,13 @@ def _named(form, prefix: str):
     return form
 
 
+def _decides(row: ServiceRecord) -> bool:
+    """The user may act on the record: a steward of its community, and not their own service."""
+    return is_steward_of(current_user, row.community_id) and row.volunteer_id != current_user.id
+
+
 def _forms_for(row: ServiceRecord) -> dict:
-    if not is_steward_of(current_user, row.community_id):
+    if not _decides(row):
         return {}
     forms = {}
     if row.status in ("pending", "rejected"):
@@ -231,14 +245,21 @@ def _forms_for(row: ServiceRecord) -> dict:
     return forms
 
 
+def _refusals(form) -> list[str]:
+    return [str(e) for errors in form.errors.values() for e in errors]
+
+
 def _detail(row: ServiceRecord, status: int = 200, **posted):
-    forms = {**_forms_for(row), **posted}
+    steward = is_steward_of(current_user, row.community_id)
+    own = steward and row.volunteer_id == current_user.id
+    # On one's own record no action form is shown, not even after a (forged) refused post: only why.
+    refused = [e for form in posted.values() for e in _refusals(form)] if own else []
+    forms = _forms_for(row) if own else {**_forms_for(row), **posted}
     for key, form in forms.items():
         _named(form, key)
-    steward = is_steward_of(current_user, row.community_id)
     preview = records.points_for(records.policy_for(row.community_id), row.minutes) if steward else None
-    page = render_template("service/record.html", r=row, forms=forms, steward=steward, preview=preview)
-    return page, status
+    context = {"forms": forms, "steward": steward, "preview": preview, "own": own, "refused": refused}
+    return render_template("service/record.html", r=row, **context), status
 
 
 @bp.route("/records/<int:record_id>")
@@ -273,7 +294,8 @@ def _step(record_id: int, key: str, form_cls, call, message):
     db.session.rollback()
     if not form.errors and not form.form_errors:
         form.form_errors.append(_("Please correct the fields marked below."))
-    return _detail(get_record(record_id), 400, **{key: form})
+    row = get_record(record_id)
+    return _detail(row, 403 if row.volunteer_id == current_user.id else 400, **{key: form})
 
 
 def _spent_points_refused(call):

@@ -3,12 +3,21 @@
 Verification flips the status with a conditional UPDATE (pending/rejected -> verified) in a write
 transaction, so two stewards verifying one record at once give one verification and one entry;
 the entry's key names the record and the verification number, so a retried request adds nothing.
+
+Nobody decides on their own service: a steward who is also a volunteer cannot enter, verify,
+correct, reject or un-verify a record of their own (another steward of the community does).
+
+Checked and entered hours: the rule is ServiceRecord.is_checked (a hybrid, so Python and SQL
+share it). Hours are checked when the system measured them (source in CHECKED_SOURCES: QR
+check-in/out, or a taken order the resident confirmed) and no steward has corrected them since;
+everything else (self-reported, entered by a steward, or corrected) is entered.
 """
 
 from datetime import date
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, func, select, update
 
 from ..core.audit import record as audit
 from ..core.database import begin_write
@@ -31,6 +40,12 @@ def policy_for(community_id: int) -> ServicePolicy:
     return db.session.get(ServicePolicy, community_id) or ServicePolicy(
         community_id=community_id, points_per_hour=10, points_per_service=5
     )
+
+
+def checked_minutes_sum():
+    """SUM of the verified minutes that are checked (the report's other part, entered, is the rest)."""
+    checked = and_(ServiceRecord.status == "verified", ServiceRecord.is_checked)
+    return func.sum(case((checked, ServiceRecord.minutes), else_=0))
 
 
 def points_for(policy: ServicePolicy, minutes: int) -> int:
@@ -58,6 +73,15 @@ def _text(value, limit: int, code: str, message) -> str:
     if not value or len(value) > limit:
         raise DomainError(code, message)
     return value
+
+
+OWN_RECORD = _l("You cannot decide on your own service: another steward of the community does.")
+
+
+def _not_own(row: ServiceRecord, steward) -> None:
+    """A steward who is also a volunteer may not verify, correct or reject their own service."""
+    if row.volunteer_id == steward.id:
+        raise DomainError("own_record", OWN_RECORD, status=403)
 
 
 def new_record(volunteer, community_id: int, **fields) -> ServiceRecord:
@@ -112,6 +136,8 @@ def enter_for(steward, volunteer, community_id: int, *, day, minutes, kind, desc
         raise NotAllowed()
     if not is_volunteer_of(volunteer, community_id):
         raise DomainError("not_volunteer", _l("This person is not a volunteer of the community."))
+    if volunteer.id == steward.id:  # entering for yourself is a self-report, which another steward verifies
+        raise DomainError("own_record", _l("To record your own service, use “Report a service”."))
     if kind not in RECORD_KINDS:
         raise DomainError("bad_kind", _l("Choose a kind of service."))
     project = _claimed_project(project_id, volunteer, community_id, own_claim=False)
@@ -176,6 +202,7 @@ def _earn(row: ServiceRecord, steward) -> None:
             verified_by_id=steward.id,
             verified_at=utcnow(),
             reject_reason="",
+            needs_review=False,  # a steward has looked at it
         )
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -190,31 +217,41 @@ def verify(steward, record_id: int) -> ServiceRecord:
     row = _locked(record_id)
     if not is_steward_of(steward, row.community_id):
         raise NotAllowed()
+    _not_own(row, steward)
     _earn(row, steward)
     audit(steward, "service.record_verify", row, community_id=row.community_id, after={"points": row.points})
     db.session.commit()
     return row
 
 
-def verify_many(steward, record_ids) -> tuple[int, int]:
-    """Verify each pending record the steward may verify; (verified, skipped). One transaction."""
+class Bulk(NamedTuple):
+    done: int
+    skipped: int  # all skipped, own included
+    own: int  # skipped because they are the steward's own services
+
+
+def verify_many(steward, record_ids) -> Bulk:
+    """Verify each pending record the steward may verify, skipping their own. One transaction."""
     ids = sorted({i for i in record_ids if isinstance(i, int)})[:BULK_MAX]
     begin_write()
     # Lock every row, in id order, before earning anything: locking them one by one deadlocked on
     # PostgreSQL with a single verification holding the next record and waiting for the account.
     stmt = select(ServiceRecord).where(ServiceRecord.id.in_(ids)).order_by(ServiceRecord.id).with_for_update()
     locked = {row.id: row for row in db.session.scalars(stmt.execution_options(populate_existing=True))}
-    done = skipped = 0
+    done = skipped = own = 0
     for record_id in ids:
         row = locked.get(record_id)
         if row is None or not is_steward_of(steward, row.community_id) or row.status != "pending":
             skipped += 1
             continue
+        if row.volunteer_id == steward.id:
+            skipped, own = skipped + 1, own + 1
+            continue
         _earn(row, steward)
         audit(steward, "service.record_verify", row, community_id=row.community_id, after={"points": row.points})
         done += 1
     db.session.commit()
-    return done, skipped
+    return Bulk(done, skipped, own)
 
 
 def reject(steward, record_id: int, reason: str) -> ServiceRecord:
@@ -223,9 +260,11 @@ def reject(steward, record_id: int, reason: str) -> ServiceRecord:
     row = _locked(record_id)
     if not is_steward_of(steward, row.community_id):
         raise NotAllowed()
+    _not_own(row, steward)
     if row.status != "pending":
         raise DomainError("not_pending", _l("Only a service waiting for verification can be rejected."))
     row.status = "rejected"
+    row.needs_review = False  # decided: the flag has done its job
     row.reject_reason = reason
     row.verified_by_id = steward.id
     row.verified_at = utcnow()
@@ -251,6 +290,7 @@ def unverify(steward, record_id: int, reason: str) -> ServiceRecord:
     row = _locked(record_id)
     if not is_steward_of(steward, row.community_id):
         raise NotAllowed()
+    _not_own(row, steward)
     if row.status != "verified":
         raise DomainError("not_verified", _l("This service is not verified."))
     points = row.points
@@ -267,6 +307,16 @@ def unverify(steward, record_id: int, reason: str) -> ServiceRecord:
     return row
 
 
+def _mark_corrected(row: ServiceRecord, steward, minutes: int) -> None:
+    """New minutes; the record counts as entered from now on, and keeps the minutes first checked."""
+    if row.is_checked:  # the first correction of measured hours
+        row.checked_minutes = row.minutes
+    row.minutes = minutes
+    row.corrected_at = utcnow()
+    row.corrected_by_id = steward.id
+    row.needs_review = False
+
+
 def correct_minutes(steward, record_id: int, minutes: int, reason: str) -> ServiceRecord:
     """Correct a record's hours with a reason; a verified record is re-verified at the new hours."""
     minutes = check_minutes(minutes)
@@ -275,14 +325,14 @@ def correct_minutes(steward, record_id: int, minutes: int, reason: str) -> Servi
     row = _locked(record_id)
     if not is_steward_of(steward, row.community_id):
         raise NotAllowed()
+    _not_own(row, steward)
     before = row.minutes
     if before == minutes:
         raise DomainError("unchanged", _l("The hours are unchanged."))
     was_verified = row.status == "verified"
     if was_verified:
         _unearn(row, steward, reason)
-    row.minutes = minutes
-    row.needs_review = False
+    _mark_corrected(row, steward, minutes)
     db.session.flush()
     if was_verified:
         _earn(row, steward)

@@ -1,7 +1,8 @@
 """The 1112 tracker: each reporting party member's verified services this year in their assigned community.
 
 "On pace" means at least as many services as a steady 12 a year would have given by the date
-(the expected count is rounded down, so in January nobody is behind yet).
+(the expected count is rounded down, so in January nobody is behind yet). Verified hours are
+split into checked and entered ones by the rule of records.checked_minutes_sum.
 """
 
 import calendar
@@ -14,6 +15,7 @@ from ..accounts.models import User
 from ..extensions import db
 from ..org.models import Community, MemberReport, Unit
 from .models import TARGET, ServiceRecord
+from .records import checked_minutes_sum
 
 
 def expected_by(year: int, today: date) -> int:
@@ -35,6 +37,7 @@ class Row:
     pending: int
     minutes: int
     expected: int
+    checked_minutes: int = 0  # of `minutes`: measured by the system and not corrected
 
     @property
     def done(self) -> bool:
@@ -48,9 +51,17 @@ class Row:
     def hours(self) -> float:
         return round(self.minutes / 60, 1)
 
+    @property
+    def checked_hours(self) -> float:
+        return round(self.checked_minutes / 60, 1)
+
+    @property
+    def entered_hours(self) -> float:
+        return round((self.minutes - self.checked_minutes) / 60, 1)
+
 
 def _counts(year: int):
-    """Per (volunteer, community): verified and pending services and verified minutes in `year`."""
+    """Per (volunteer, community): verified and pending services, verified and checked minutes in `year`."""
     verified = ServiceRecord.status == "verified"
     return (
         select(
@@ -59,6 +70,7 @@ def _counts(year: int):
             func.sum(case((verified, 1), else_=0)).label("verified"),
             func.sum(case((ServiceRecord.status == "pending", 1), else_=0)).label("pending"),
             func.sum(case((verified, ServiceRecord.minutes), else_=0)).label("minutes"),
+            checked_minutes_sum().label("checked"),
         )
         .where(ServiceRecord.served_on >= date(year, 1, 1), ServiceRecord.served_on <= date(year, 12, 31))
         .group_by(ServiceRecord.volunteer_id, ServiceRecord.community_id)
@@ -70,7 +82,7 @@ def rows(year: int, today: date, *, community_ids=None, unit_ids=None, user_id=N
     """One row per 双报到 report of `year`, limited to the given communities, units or member."""
     counts = _counts(year)
     stmt = (
-        select(MemberReport, counts.c.verified, counts.c.pending, counts.c.minutes)
+        select(MemberReport, counts.c.verified, counts.c.pending, counts.c.minutes, counts.c.checked)
         .join(User, User.id == MemberReport.user_id)
         .outerjoin(
             counts,
@@ -87,8 +99,17 @@ def rows(year: int, today: date, *, community_ids=None, unit_ids=None, user_id=N
         stmt = stmt.where(MemberReport.user_id == user_id)
     expected = expected_by(year, today)
     return [
-        Row(report.user, report.community, report.unit, verified or 0, pending or 0, minutes or 0, expected)
-        for report, verified, pending, minutes in db.session.execute(stmt)
+        Row(
+            report.user,
+            report.community,
+            report.unit,
+            verified or 0,
+            pending or 0,
+            minutes or 0,
+            expected,
+            checked or 0,
+        )
+        for report, verified, pending, minutes, checked in db.session.execute(stmt)
     ]
 
 

@@ -52,17 +52,24 @@ def _trail_statement(user_id: int, year: int, community_ids=None):
 
 
 def _totals(user_id: int, year: int, community_ids=None) -> dict:
-    """Verified services, hours and points of the year."""
+    """Verified services, hours (of which checked and entered) and points of the year."""
     verified = ServiceRecord.status == "verified"
     stmt = select(
         func.sum(case((verified, 1), else_=0)),
         func.sum(case((verified, ServiceRecord.minutes), else_=0)),
+        records.checked_minutes_sum(),
         func.sum(case((verified, ServiceRecord.points), else_=0)),
     ).where(ServiceRecord.volunteer_id == user_id, _in_year(year))
     if community_ids is not None:
         stmt = stmt.where(ServiceRecord.community_id.in_(community_ids))
-    services, minutes, points = db.session.execute(stmt).one()
-    return {"services": services or 0, "hours": round((minutes or 0) / 60, 1), "points": points or 0}
+    services, minutes, checked, points = (value or 0 for value in db.session.execute(stmt).one())
+    return {
+        "services": services,
+        "hours": round(minutes / 60, 1),
+        "checked_hours": round(checked / 60, 1),
+        "entered_hours": round((minutes - checked) / 60, 1),
+        "points": points,
+    }
 
 
 def _trail_page(template: str, member: User, year: int, error, community_ids=None, progress=None):
@@ -230,12 +237,12 @@ def tracker_csv():
     writer = csv.writer(buffer)
     writer.writerow(
         [_("Name"), _("Phone"), _("Unit"), _("Community"), _("Verified"), _("Target"), _("Pending")]
-        + [_("Hours"), _("Status")]
+        + [_("Hours"), _("Checked hours"), _("Entered hours"), _("Status")]
     )
     for row in shown:
         writer.writerow(
             [_safe(row.user.name), mask(row.user.phone), _safe(row.unit.name), _safe(row.community.name)]
-            + [row.verified, TARGET, row.pending, row.hours, _status_text(row)]
+            + [row.verified, TARGET, row.pending, row.hours, row.checked_hours, row.entered_hours, _status_text(row)]
         )
     filename = f"tracker-{f['year']}-{local_today().isoformat()}.csv"
     return Response(
