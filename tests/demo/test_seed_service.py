@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from volunteer.accounts.models import User
 from volunteer.core.models import aware, local_today, to_local, utcnow
 from volunteer.demo import layout
 from volunteer.extensions import db
@@ -304,3 +305,17 @@ def test_the_demo_volunteer_and_resident_have_lived_in_service_pages(seeded):
         assert any(n.order.state == "confirmed" and n.order.rating for n in needs if n.order is not None)
     report = db.session.scalar(select(MemberReport).where(MemberReport.user_id == volunteer.id))
     assert report.community_id == resident.building.compound.community_id
+
+
+def test_most_self_reports_carry_an_evidence_photo_that_the_record_page_serves(app, seeded):
+    reported = rows(ServiceRecord, ServiceRecord.source == "self")
+    with_photo = [r for r in reported if r.photo]
+    assert 0.4 <= len(with_photo) / len(reported) <= 0.8
+    assert all(r.source == "self" for r in rows(ServiceRecord, ServiceRecord.photo.is_not(None)))
+    row = with_photo[0]
+    client = app.test_client()
+    owner = db.session.get(User, row.volunteer_id)
+    client.post("/login", data={"phone": owner.phone, "password": layout.PASSWORD})
+    assert f"/service/records/{row.id}/photo" in client.get(f"/service/records/{row.id}").get_data(as_text=True)
+    shown = client.get(f"/service/records/{row.id}/photo")
+    assert shown.status_code == 200 and shown.headers["Content-Type"] == "image/jpeg" and len(shown.data) > 1000

@@ -147,6 +147,7 @@ class _Builder:
             demo_users=(self.demo_resident, self.demo_volunteer),
             rng=self.rng,
             today=self.today,
+            written=self.photo_files,
         )
         exchange_counts = build_exchange(
             communities=self.communities,

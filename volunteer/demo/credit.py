@@ -11,20 +11,17 @@ through the real photos module (process, then save). Manual adjustments and one 
 through ledger.services.post, audited like adjust_points and reverse_entry do.
 """
 
-import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from PIL import Image, ImageDraw
-
 from ..core.audit import record
 from ..core.models import local_zone, to_local
-from ..credit import photos as photo_files
 from ..credit.models import Declaration, DeclarationEvent, DeclarationPhoto, Indicator
 from ..extensions import db
 from ..ledger import services as ledger
+from .pictures import Pictures
 
 WINDOW_DAYS = 365  # the history reaches back a year from the day before seeding
 
@@ -319,12 +316,11 @@ class CreditBuilder:
         self.demo_users = demo_users  # (resident, volunteer)
         self.rng = rng
         self.today = today
-        self.written = written  # photo files written, removed by the caller if the build fails
         self.zone = local_zone()
         self.indicators: dict[int, list[tuple[Indicator, IndicatorPlan]]] = {}
         self.awards: Counter = Counter()  # (user id, indicator id, period key) -> approvals
         self.declared: list[_Declared] = []
-        self.pictures: list = []
+        self.pictures = Pictures(rng, written)  # files written are removed by the caller if the build fails
         self.counts: Counter = Counter()
 
     # time -------------------------------------------------------------------------------------
@@ -402,26 +398,8 @@ class CreditBuilder:
 
     # photos ------------------------------------------------------------------------------------
 
-    def pictures_pool(self) -> list:
-        """A handful of text-free pictures (coloured shapes), re-encoded once by the photos module."""
-        if not self.pictures:
-            for _ in range(6):
-                image = Image.new("RGB", (480, 360), tuple(self.rng.randrange(90, 230) for _ in range(3)))
-                draw = ImageDraw.Draw(image)
-                for _shape in range(5):
-                    x, y = self.rng.randrange(400), self.rng.randrange(280)
-                    box = (x, y, x + self.rng.randrange(40, 200), y + self.rng.randrange(30, 150))
-                    colour = tuple(self.rng.randrange(256) for _ in range(3))
-                    (draw.ellipse if self.rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
-                out = io.BytesIO()
-                image.save(out, format="JPEG", quality=80)
-                self.pictures.append(photo_files.process(out.getvalue()))
-        return self.pictures
-
     def photo(self, declaration: Declaration, at: datetime) -> None:
-        picture = self.rng.choice(self.pictures_pool())
-        name = photo_files.save(picture)
-        self.written.append(name)
+        name, picture = self.pictures.save_one()
         declaration.photos.append(
             DeclarationPhoto(
                 filename=name, width=picture.width, height=picture.height, size=len(picture.data), created_at=at

@@ -33,6 +33,7 @@ from ..service.models import Activity, Project, ProjectClaim, Resource, ServiceP
 from ..service.records import points_for
 from ..service.tracker import expected_by
 from . import service_plans as plans
+from .pictures import Pictures
 from .service_activities import ActivityPart, month_end
 from .service_orders import OrderBuilder
 
@@ -59,7 +60,7 @@ class Member:
 
 
 class ServiceBuilder(ActivityPart):
-    def __init__(self, *, communities, units, admins, residents, demo_users, rng, today):
+    def __init__(self, *, communities, units, admins, residents, demo_users, rng, today, written):
         self.communities = communities
         self.units = units  # in the order of layout.UNITS
         self.admins = admins
@@ -67,6 +68,8 @@ class ServiceBuilder(ActivityPart):
         self.demo_resident, self.demo_volunteer = demo_users
         self.rng = rng
         self.live_rng = random.Random(rng.random())  # the live activities depend on the clock: keep them apart
+        # Evidence photos of self-reports: a stream of their own, so the rest of the plan does not move.
+        self.pictures = Pictures(random.Random("service evidence photos"), written)
         self.today = today
         self.year = today.year
         self.zone = local_zone()
@@ -325,7 +328,15 @@ class ServiceBuilder(ActivityPart):
             description=story,
             project=project,
             entered_by_id=member.user.id,
+            photo=self.evidence(),
         )
+
+    def evidence(self) -> str | None:
+        """Most self-reports carry a photo (the form asks for one; it is not required)."""
+        if self.pictures.rng.random() < 0.6:
+            self.counts["service evidence photos"] += 1
+            return self.pictures.save_one()[0]
+        return None
 
     def enter(self, member, community_id: int, day: date) -> None:
         steward = self.stewards[community_id]
