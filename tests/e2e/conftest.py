@@ -84,9 +84,8 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def phone(browser, live_server):
-    """A fresh 375 px phone browser (no cookies) whose relative URLs go to the live server."""
+def phone_context(browser, live_server):
+    """A fresh 375 px phone browser context (no cookies) whose relative URLs go to the live server."""
     context = browser.new_context(
         base_url=live_server,
         viewport=PHONE,
@@ -96,8 +95,14 @@ def phone(browser, live_server):
         locale="zh-CN",
     )
     context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
+    return context
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A fresh phone's page."""
+    context = phone_context(browser, live_server)
+    yield context.new_page()
     context.close()
 
 

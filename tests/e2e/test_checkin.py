@@ -27,7 +27,7 @@ from volunteer.service import records
 from volunteer.service.models import ServiceRecord, Signup
 
 from ..service import factories as sf
-from .conftest import PHONE, assert_fits_phone, log_in, screenshot
+from .conftest import assert_fits_phone, log_in, phone_context, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -35,8 +35,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def second_phone(browser, live_server):
     """The steward's phone: its own cookies, same size."""
-    context = browser.new_context(base_url=live_server, viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
-    context.set_default_timeout(10_000)
+    context = phone_context(browser, live_server)
     yield context.new_page()
     context.close()
 

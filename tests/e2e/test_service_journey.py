@@ -22,7 +22,7 @@ from volunteer.service.models import ServiceRecord, Signup
 
 from .. import factories
 from ..service import factories as sf
-from .conftest import PHONE, assert_fits_phone, log_in, screenshot
+from .conftest import assert_fits_phone, log_in, phone_context, screenshot
 from .test_checkin import at, fresh, screen_link
 
 pytestmark = pytest.mark.e2e
@@ -45,15 +45,7 @@ class Phone:
     """One phone in one language: `t` gives the text the page shows for a msgid."""
 
     def __init__(self, browser, live_server, lang: str):
-        self.context = browser.new_context(
-            base_url=live_server,
-            viewport=PHONE,
-            is_mobile=True,
-            has_touch=True,
-            device_scale_factor=2,
-            locale="zh-CN",
-        )
-        self.context.set_default_timeout(10_000)
+        self.context = phone_context(browser, live_server)
         self.page = self.context.new_page()
         self.lang = lang
         self.errors = []
