@@ -36,6 +36,9 @@ def options(argv=None) -> argparse.Namespace:
     parser.add_argument("--handovers", type=int, default=400, help="vouchers reserved and handed over")
     parser.add_argument("--seconds", type=float, default=120, help="time limit of each load")
     parser.add_argument("--show-sql", action="store_true", help="print the statements of one hand-over")
+    parser.add_argument(
+        "--yardsticks", action="store_true", help="also load the app's own empty JSON POSTs (without and with the user)"
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if not (1 <= args.workers <= 32 and 1 <= args.clients <= 200 and 1 <= args.handovers <= 9_000):
@@ -92,20 +95,35 @@ def handover_load(base_url: str, world: seed.World, tokens: list[str], args) -> 
     return load.run("hand-over", work, send, args.seconds)
 
 
+def json_load(name: str, clients: list[Browser], path: str, count: int, args) -> load.Result:
+    """`count` JSON POSTs of a voucher-sized value to `path`, the clients taking turns; 200 + reason ok counts."""
+    for client in clients[: args.workers * WARM_UP]:
+        client.post_json(path, {"value": "warm-up"})
+
+    def send(task):
+        client, value = task
+        answer = client.post_json(path, {"value": value})
+        return None if answer.status == 200 and answer.json()["reason"] == "ok" else f"HTTP {answer.status}"
+
+    values = [secrets.token_urlsafe(40) for _ in range(count)]  # about as long as a voucher token
+    work = [[(c, v) for v in mine] for c, mine in zip(clients, load.deal(values, len(clients)), strict=True)]
+    return load.run(name, work, send, args.seconds)
+
+
 def bare_load(count: int, args) -> load.Result:
     with load.gunicorn("bare_app:app", str(BENCH), args.workers, {}, ready_path="/ping") as base_url:
-        clients = [Browser(base_url) for _ in range(args.clients)]
-        for client in clients[: args.workers * WARM_UP]:
-            client.post_json("/ping", {"value": "warm-up"})
+        return json_load("bare endpoint", [Browser(base_url) for _ in range(args.clients)], "/ping", count, args)
 
-        def send(task):
-            client, value = task
-            answer = client.post_json("/ping", {"value": value})
-            return None if answer.status == 200 and answer.json()["reason"] == "ok" else f"HTTP {answer.status}"
 
-        values = [secrets.token_urlsafe(40) for _ in range(count)]  # about as long as a voucher token
-        work = [[(c, v) for v in mine] for c, mine in zip(clients, load.deal(values, args.clients), strict=True)]
-        return load.run("bare endpoint", work, send, args.seconds)
+# The real app with two endpoints that do nothing of their own (bench/yardstick_app.py): where its ceiling is.
+YARDSTICKS = (("app, no user", "/_bench/nothing"), ("app, user", "/_bench/steward"))
+
+
+def yardstick_loads(url: str, secret: str, world: seed.World, count: int, args) -> list[load.Result]:
+    env = app_env(url, secret)
+    with load.gunicorn("bench.yardstick_app:app", str(ROOT), args.workers, env, ready_path="/login") as base:
+        tills = logged_in(base, [world.steward_phone] * args.clients)
+        return [json_load(name, tills, path, count, args) for name, path in YARDSTICKS]
 
 
 def measure(args) -> dict:
@@ -120,10 +138,12 @@ def measure(args) -> dict:
             tokens = seed.open_tokens(app)
             handed = handover_load(base, world, tokens, args)
         bare = bare_load(max(handed.requests, 1), args)
+        sticks = yardstick_loads(url, secret, world, max(handed.requests, 1), args) if args.yardsticks else []
         one = seed.handover_statements(app, world)
         request = seed.request_statements(app, world)
         books = seed.books(app)
-    return {"reserve": reserved, "handover": handed, "bare": bare, "one": one, "request": request, "books": books}
+    figures = {"reserve": reserved, "handover": handed, "bare": bare, "one": one, "request": request, "books": books}
+    return figures | {"yardsticks": sticks}
 
 
 def targets(args, figures: dict) -> list[tuple[str, str, bool]]:
@@ -147,8 +167,7 @@ def targets(args, figures: dict) -> list[tuple[str, str, bool]]:
 def report(args, figures: dict) -> str:
     lines = [f"exchange benchmark · {args.db} · gunicorn -w {args.workers} · {args.clients} clients", ""]
     lines.append(f"{'load':<15}{'requests':>9}{'ok':>7}{'errors':>8}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}")
-    for key in ("reserve", "handover", "bare"):
-        r = figures[key]
+    for r in [figures[key] for key in ("reserve", "handover", "bare")] + figures["yardsticks"]:
         lines.append(
             f"{r.name:<15}{r.requests:>9}{r.ok:>7}{r.errors:>8}{r.rate:>9.1f}{r.percentile(50):>9.1f}"
             f"{r.percentile(99):>9.1f}" + ("  (time limit)" if r.stopped_by_time else "")
@@ -156,6 +175,8 @@ def report(args, figures: dict) -> str:
         lines += [f"    {sample}" for sample in r.samples]
     bare = figures["bare"].rate
     lines.append(f"ratio hand-overs/s ÷ bare/s: {figures['handover'].rate / bare if bare else 0:.2f}")
+    for r in figures["yardsticks"]:
+        lines.append(f"ratio {r.name} ÷ bare/s: {r.rate / bare if bare else 0:.2f}")
     lines += ["", *_statements(args, figures), "", f"books after the run: {figures['books']}", "", "targets"]
     for name, value, ok in targets(args, figures):
         lines.append(f"  {'PASS' if ok else 'MISS'}  {name}: {value}")
@@ -184,6 +205,7 @@ def as_json(args, figures: dict) -> dict:
     return {
         "options": {k: v for k, v in vars(args).items() if k != "pg_url"},
         **{k: figures[k].as_dict() for k in ("reserve", "handover", "bare", "one", "request")},
+        "yardsticks": [r.as_dict() for r in figures["yardsticks"]],
         "books": figures["books"],
         "targets": [{"target": n, "value": v, "pass": ok} for n, v, ok in targets(args, figures)],
     }
