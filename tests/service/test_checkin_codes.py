@@ -230,3 +230,18 @@ def test_a_waiting_volunteer_typing_the_code_is_told_so(district, monkeypatch):
     sf.freeze_codes(monkeypatch, window * codes.WINDOW + 1.0)
     code = codes.short_code(act, "in", window)
     sf.refused("waiting", activities.check_by_code, district.member_a, code)
+
+
+def test_a_live_code_wins_over_an_old_code_of_another_current_activity(district, monkeypatch):
+    """Two activities back to back: the code typed is live for the second, and (by chance) an old one of the first."""
+    now = codes.window_at() * codes.WINDOW + 5.0
+    sf.freeze_codes(monkeypatch, now)
+    first = sf.activity(district.a, starts_in=-90 * MINUTE)
+    second = sf.activity(district.a, starts_in=-5 * MINUTE)
+    sf.signup(first, district.member_a)
+    on_second = sf.signup(second, district.member_a)
+    live = codes.short_code(second, "in", codes.window_at(now))
+    monkeypatch.setattr(codes, "was_code", lambda activity, code: activity.id == first.id)
+    got, mode = activities.check_by_code(district.member_a, live)
+    assert (got.id, mode) == (on_second.id, "in")
+    sf.refused("expired_code", activities.check_by_code, district.member_a, _free_code(first, now))

@@ -289,18 +289,18 @@ def check_by_code(volunteer, code: str) -> tuple[Signup, str]:
     code = (code or "").strip()
     if len(code) != 6 or not code.isdigit():
         raise DomainError("invalid_code", _l("Enter the 6-digit code shown on the screen."))
-    now = utcnow()
-    for activity in _current_activities(volunteer, now):
+    current = _current_activities(volunteer, utcnow())
+    # A live code of any current activity wins over an old code of another (two activities back to back).
+    for activity in current:
         mode = codes.match_code(activity, code)
-        if mode is None:
-            if codes.was_code(activity, code):
-                raise DomainError("expired_code", _l("This code has expired. Enter the code on the screen now."))
-            continue
-        begin_write()
-        activity = _lock(activity.id)
-        signup = _apply(activity, _attendance(activity, volunteer), mode, "code", utcnow())
-        db.session.commit()
-        return signup, mode
+        if mode is not None:
+            begin_write()
+            activity = _lock(activity.id)
+            signup = _apply(activity, _attendance(activity, volunteer), mode, "code", utcnow())
+            db.session.commit()
+            return signup, mode
+    if any(codes.was_code(activity, code) for activity in current):
+        raise DomainError("expired_code", _l("This code has expired. Enter the code on the screen now."))
     raise DomainError("invalid_code", _l("This code does not match any activity you are signed up for now."))
 
 
