@@ -34,7 +34,7 @@ def test_the_housekeeping_schedules(app):
     for minute, hour in ((5, 0), (10, 0), (7, 1), (8, 3)):
         at = datetime(2026, 11, 25, hour, minute)
         assert queue.get().close_overdue.task_class().validate_datetime(at) == (minute % 5 == 0)
-        assert queue.get().expire_points.task_class().validate_datetime(at) == (minute == 7)
+        assert queue.get().expire.task_class().validate_datetime(at) == (minute == 7)
 
 
 def test_the_worker_gives_back_an_expired_vouchers_points_and_stock(app, district):
@@ -46,7 +46,7 @@ def test_the_worker_gives_back_an_expired_vouchers_points_and_stock(app, distric
     db.session.commit()
     jobs = queue.get()
     jobs.huey.flush()
-    jobs.expire_points()
+    jobs.expire()
     assert jobs.run_pending() == 1
     db.session.commit()
     assert db.session.get(Voucher, voucher.id).state == "expired"

@@ -52,10 +52,10 @@ def _stale_before():
     return utcnow() - timedelta(seconds=current_app.config["LETTER_STALE_SECONDS"])
 
 
-def _dead(now_stale):
+def _dead(stale_before):
     """A running batch no live run holds: never started, or its last heartbeat is stale."""
     beat = func.coalesce(LetterBatch.heartbeat_at, LetterBatch.created_at)
-    return and_(LetterBatch.state == "running", beat < now_stale)
+    return and_(LetterBatch.state == "running", beat < stale_before)
 
 
 def stalled_ids() -> list[int]:
@@ -116,28 +116,6 @@ def run(batch_id: int, on_emails: Callable[[list[int]], None] = lambda ids: None
         db.session.rollback()
         current_app.logger.exception("Letter batch %s failed", batch_id)
         begin_write()
-        batch = db.session.get(LetterBatch, batch_id)
-        batch.state, batch.finished_at, batch.error = "failed", utcnow(), f"{type(error).__name__}: {error}"[:500]
-        db.session.commit()
-    return batch
-    period = periods.parse(batch.period_key)
-    report_ids = documents.eligible_reports(batch.community_id, period)
-    try:
-        batch.total, batch.done = len(report_ids), 0
-        db.session.commit()
-        for at in range(0, len(report_ids), CHUNK):
-            begin_write()
-            batch = db.session.get(LetterBatch, batch_id)
-            created, email_ids = _write_chunk(batch, period, report_ids[at : at + CHUNK])
-            batch.created += created
-            batch.done = min(batch.total, at + CHUNK)
-            db.session.commit()
-            on_emails(email_ids)
-        batch.state, batch.finished_at = "done", utcnow()
-        db.session.commit()
-    except Exception as error:
-        db.session.rollback()
-        current_app.logger.exception("Letter batch %s failed", batch_id)
         batch = db.session.get(LetterBatch, batch_id)
         batch.state, batch.finished_at, batch.error = "failed", utcnow(), f"{type(error).__name__}: {error}"[:500]
         db.session.commit()

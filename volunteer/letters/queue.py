@@ -7,8 +7,7 @@ lost (a crash between commit and enqueue), `sweep` finds the row and enqueues it
 
 The same worker runs the periodic housekeeping that must not wait for someone to set up cron:
 forgotten check-outs and week-old orders every five minutes, expired vouchers and points every
-hour. Each job
-is idempotent, so the CLI commands stay safe to run beside it.
+hour. Each job is idempotent, so the CLI commands stay safe to run beside it.
 """
 
 from flask import Flask, current_app
@@ -55,7 +54,7 @@ class Queue:
             with app.app_context():
                 return self.sweep()
 
-        self.close_overdue, self.expire_points = _housekeeping(huey, app)
+        self.close_overdue, self.expire = _housekeeping(huey, app)
 
         @huey.on_startup()
         def _fresh_connections():
@@ -109,11 +108,11 @@ def _housekeeping(huey, app: Flask):
             return close_forgotten(), auto_confirm()
 
     @huey.periodic_task(crontab(minute="7"), name="exchange_and_points.expire")
-    def expire_points():  # hourly, so a worker that was down at midnight catches up within the hour
+    def expire():  # hourly, so a worker that was down at midnight catches up within the hour
         with app.app_context():
             return expire_due(), expire_all(local_today())
 
-    return close_overdue, expire_points
+    return close_overdue, expire
 
 
 def init_app(app: Flask) -> None:
