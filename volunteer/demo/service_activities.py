@@ -14,6 +14,7 @@ from ..core.models import utcnow
 from ..extensions import db
 from ..service.activities import attended_minutes
 from ..service.models import Activity, Signup
+from ..service.records import mark_corrected
 from . import service_plans as plans
 
 AHEAD_DAYS = 24  # activities are published this far ahead
@@ -132,10 +133,7 @@ class ActivityPart:
         )
         if forgot and self.settled(day):  # the steward corrected the hours before verifying them
             steward = self.stewards[community_id]
-            if row.source == "qr":  # as records.correct_minutes: measured minutes are kept
-                row.checked_minutes = minutes
-            row.minutes, row.needs_review = max(30, minutes - rng.choice((30, 45, 60))), False
-            row.corrected_at, row.corrected_by_id = created, steward.id
+            mark_corrected(row, steward, max(30, minutes - rng.choice((30, 45, 60))), at=created)
             after = {"minutes": row.minutes, "reason": plans.CORRECT_REASON}
             self.note(steward, "service.record_correct", row, created, {"minutes": minutes}, after)
         if self.settled(day):

@@ -226,7 +226,7 @@ def _named(form, prefix: str):
 
 def _decides(row: ServiceRecord) -> bool:
     """The user may act on the record: a steward of its community, and not their own service."""
-    return is_steward_of(current_user, row.community_id) and row.volunteer_id != current_user.id
+    return is_steward_of(current_user, row.community_id) and not records.is_own(row, current_user)
 
 
 def _forms_for(row: ServiceRecord) -> dict:
@@ -251,10 +251,10 @@ def _refusals(form) -> list[str]:
 
 def _detail(row: ServiceRecord, status: int = 200, **posted):
     steward = is_steward_of(current_user, row.community_id)
-    own = steward and row.volunteer_id == current_user.id
+    own = steward and records.is_own(row, current_user)
     # On one's own record no action form is shown, not even after a (forged) refused post: only why.
     refused = [e for form in posted.values() for e in _refusals(form)] if own else []
-    forms = _forms_for(row) if own else {**_forms_for(row), **posted}
+    forms = {} if own else {**_forms_for(row), **posted}
     for key, form in forms.items():
         _named(form, key)
     preview = records.points_for(records.policy_for(row.community_id), row.minutes) if steward else None
@@ -295,7 +295,7 @@ def _step(record_id: int, key: str, form_cls, call, message):
     if not form.errors and not form.form_errors:
         form.form_errors.append(_("Please correct the fields marked below."))
     row = get_record(record_id)
-    return _detail(row, 403 if row.volunteer_id == current_user.id else 400, **{key: form})
+    return _detail(row, 403 if records.is_own(row, current_user) else 400, **{key: form})
 
 
 def _spent_points_refused(call):

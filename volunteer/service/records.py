@@ -78,9 +78,14 @@ def _text(value, limit: int, code: str, message) -> str:
 OWN_RECORD = _l("You cannot decide on your own service: another steward of the community does.")
 
 
+def is_own(row: ServiceRecord, user) -> bool:
+    """The record is the user's own service: another steward decides on it."""
+    return row.volunteer_id == user.id
+
+
 def _not_own(row: ServiceRecord, steward) -> None:
     """A steward who is also a volunteer may not verify, correct or reject their own service."""
-    if row.volunteer_id == steward.id:
+    if is_own(row, steward):
         raise DomainError("own_record", OWN_RECORD, status=403)
 
 
@@ -244,7 +249,7 @@ def verify_many(steward, record_ids) -> Bulk:
         if row is None or not is_steward_of(steward, row.community_id) or row.status != "pending":
             skipped += 1
             continue
-        if row.volunteer_id == steward.id:
+        if is_own(row, steward):
             skipped, own = skipped + 1, own + 1
             continue
         _earn(row, steward)
@@ -307,12 +312,12 @@ def unverify(steward, record_id: int, reason: str) -> ServiceRecord:
     return row
 
 
-def _mark_corrected(row: ServiceRecord, steward, minutes: int) -> None:
+def mark_corrected(row: ServiceRecord, steward, minutes: int, at=None) -> None:
     """New minutes; the record counts as entered from now on, and keeps the minutes first checked."""
     if row.is_checked:  # the first correction of measured hours
         row.checked_minutes = row.minutes
     row.minutes = minutes
-    row.corrected_at = utcnow()
+    row.corrected_at = at or utcnow()
     row.corrected_by_id = steward.id
     row.needs_review = False
 
@@ -332,7 +337,7 @@ def correct_minutes(steward, record_id: int, minutes: int, reason: str) -> Servi
     was_verified = row.status == "verified"
     if was_verified:
         _unearn(row, steward, reason)
-    _mark_corrected(row, steward, minutes)
+    mark_corrected(row, steward, minutes)
     db.session.flush()
     if was_verified:
         _earn(row, steward)
