@@ -37,16 +37,15 @@ from sqlalchemy import func, select, update  # noqa: E402
 
 from bench.database import DEFAULT_PG, ROOT, fresh_database, migrate  # noqa: E402
 from bench.load import free_port  # noqa: E402
-from bench.seed import PASSWORD  # noqa: E402
+from bench.seed import one_community, resident  # noqa: E402
 from volunteer import create_app  # noqa: E402
-from volunteer.accounts import services as accounts  # noqa: E402
-from volunteer.accounts.models import Role, User  # noqa: E402
+from volunteer.accounts.models import User  # noqa: E402
 from volunteer.core.models import local_today, utcnow  # noqa: E402
 from volunteer.extensions import db  # noqa: E402
 from volunteer.letters import batches, periods  # noqa: E402
 from volunteer.letters.models import Email  # noqa: E402
 from volunteer.org import services as org  # noqa: E402
-from volunteer.org.models import Building, Community, Compound, Street, Unit  # noqa: E402
+from volunteer.org.models import Unit  # noqa: E402
 from volunteer.service import records  # noqa: E402
 
 UNITS = 10
@@ -123,21 +122,14 @@ def make_app(url: str):
 def seed(app, letters: int) -> tuple[int, int]:
     """One community, its admin and steward, `letters` party members with a verified service: (community, admin)."""
     with app.app_context():
-        street = org.create(Street, None, name="压测街道")
-        community = org.create(Community, None, street_id=street.id, name="压测社区")
-        compound = org.create(Compound, None, community_id=community.id, name="压测小区")
-        building = org.create(Building, None, compound_id=compound.id, name="1栋")
-        admin = _person(building, "13600000001", "压测主任")
-        accounts.grant_role(admin, Role.ADMIN, admin, community_id=community.id)
-        steward = _person(building, "13600000002", "压测管家")
-        accounts.grant_role(steward, Role.STEWARD, admin, community_id=community.id)
+        community, building, admin, steward = one_community()
         units = [
             org.create(Unit, admin, name=f"压测单位{i}", contact_person=f"人事{i}", contact_email=f"hr{i}@unit{i}.test")
             for i in range(1, UNITS + 1)
         ]
         year = local_today().year
         for i in range(1, letters + 1):
-            member = _person(building, f"137{i:08d}", f"党员{i}", party_member=True)
+            member = resident(building, f"137{i:08d}", f"党员{i}", party_member=True)
             org.report_member(member, community, units[i % UNITS], year, admin)
             minutes = 90 + i % 4 * 30
             row = records.enter_for(
@@ -153,12 +145,6 @@ def seed(app, letters: int) -> tuple[int, int]:
         ids = community.id, admin.id
         db.session.remove()
     return ids
-
-
-def _person(building: Building, phone: str, name: str, party_member: bool = False) -> User:
-    return accounts.register_resident(
-        phone=phone, name=name, password=PASSWORD, building=building, party_member=party_member
-    )
 
 
 def generate(app, community_id: int, admin_id: int) -> dict:

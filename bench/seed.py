@@ -58,15 +58,8 @@ def build(app, *, residents: int, items: int, reservations: int) -> World:
     """Seed enough residents, points and stock for `reservations` vouchers plus two measured in-process."""
     each = math.ceil(reservations / residents) + 2
     with app.app_context():
-        street = org.create(Street, None, name="压测街道")
-        community = org.create(Community, None, street_id=street.id, name="压测社区")
-        compound = org.create(Compound, None, community_id=community.id, name="压测小区")
-        building = org.create(Building, None, compound_id=compound.id, name="1栋")
-        admin = _person(building, "13600000001", "压测主任")
-        accounts.grant_role(admin, Role.ADMIN, admin, community_id=community.id)  # the founding admin
-        steward = _person(building, "13600000002", "压测管家")
-        accounts.grant_role(steward, Role.STEWARD, admin, community_id=community.id)
-        people = [_person(building, f"137{i:08d}", f"居民{i}") for i in range(1, residents + 1)]
+        community, building, admin, steward = one_community()
+        people = [resident(building, f"137{i:08d}", f"居民{i}") for i in range(1, residents + 1)]
         for person in people:
             ledger.adjust_points(person, community.id, each * PRICE, "压测积分", admin, key=f"bench:{person.id}")
         stocked = [_item(steward, community.id, f"压测物品{i}", reservations + 10) for i in range(1, items + 1)]
@@ -83,8 +76,23 @@ def build(app, *, residents: int, items: int, reservations: int) -> World:
     return world
 
 
-def _person(building: Building, phone: str, name: str) -> User:
-    return accounts.register_resident(phone=phone, name=name, password=PASSWORD, building=building)
+def one_community():
+    """A street, its community, a compound with one building, the community's admin and steward (in an app context)."""
+    street = org.create(Street, None, name="压测街道")
+    community = org.create(Community, None, street_id=street.id, name="压测社区")
+    compound = org.create(Compound, None, community_id=community.id, name="压测小区")
+    building = org.create(Building, None, compound_id=compound.id, name="1栋")
+    admin = resident(building, "13600000001", "压测主任")
+    accounts.grant_role(admin, Role.ADMIN, admin, community_id=community.id)  # the founding admin
+    steward = resident(building, "13600000002", "压测管家")
+    accounts.grant_role(steward, Role.STEWARD, admin, community_id=community.id)
+    return community, building, admin, steward
+
+
+def resident(building: Building, phone: str, name: str, party_member: bool = False) -> User:
+    return accounts.register_resident(
+        phone=phone, name=name, password=PASSWORD, building=building, party_member=party_member
+    )
 
 
 def _item(steward, community_id: int, name: str, units: int) -> int:
