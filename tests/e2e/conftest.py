@@ -121,14 +121,17 @@ def assert_fits_phone(page) -> None:
     assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px screen"
 
 
-def log_in(page, user) -> None:
-    """Log in through the form, in English so assertions read the msgids."""
+def log_in(page, user, lang: str = "en") -> None:
+    """Log in through the form: in English (so assertions read the msgids), or in the default Chinese."""
     from playwright.sync_api import expect  # noqa: PLC0415 - only where Playwright is installed
 
     page.goto("/login")
-    page.click("header form.lang button")
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    if lang == "en":
+        page.click("header form.lang button")
+    html_lang = "en" if lang == "en" else "zh-CN"
+    expect(page.locator("html")).to_have_attribute("lang", html_lang)  # in Chinese: nobody chose, the default
     page.fill("#phone", user.phone)
     page.fill("#password", factories.PASSWORD)
     page.click("main form.stack button[type=submit]")
     expect(page.locator("header form.logout")).to_have_count(1)
+    expect(page.locator("html")).to_have_attribute("lang", html_lang)

@@ -20,7 +20,6 @@ import volunteer
 from volunteer.core.models import aware, local_today
 from volunteer.service.models import ServiceRecord, Signup
 
-from .. import factories
 from ..service import factories as sf
 from .conftest import assert_fits_phone, log_in, phone_context, screenshot
 from .test_checkin import at, fresh, screen_link
@@ -55,17 +54,7 @@ class Phone:
         return zh(msgid) if self.lang == "zh" else msgid
 
     def log_in(self, user) -> None:
-        if self.lang == "en":
-            log_in(self.page, user)
-            return
-        page = self.page
-        page.goto("/login")
-        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")  # nobody chose: the default
-        page.fill("#phone", user.phone)
-        page.fill("#password", factories.PASSWORD)
-        page.click("main form.stack button[type=submit]")
-        expect(page.locator("header form.logout")).to_have_count(1)
-        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        log_in(self.page, user, self.lang)
 
 
 @pytest.fixture
